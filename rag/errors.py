@@ -1,0 +1,67 @@
+"""The one error hierarchy of the core; each message says how to fix the problem."""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    code = "rag_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInputError(RagError):
+    """The caller asked something malformed (empty question, out-of-range k...)."""
+
+    code = "invalid_input"
+
+
+class IndexNotFoundError(RagError):
+    """No index generation has been built yet."""
+
+    code = "index_not_found"
+
+
+class IndexIncompatibleError(RagError):
+    """The index on disk was built with another model, dimension or format."""
+
+    code = "index_incompatible"
+
+
+class IndexCorruptError(RagError):
+    """An index generation is damaged (missing files, hash mismatch)."""
+
+    code = "index_corrupt"
+
+
+class ModelNotInstalledError(RagError):
+    """The embedding model cannot be found locally."""
+
+    code = "model_not_installed"
+
+
+class ModelVerificationError(RagError):
+    """Assembled model files do not match their pinned size or sha256."""
+
+    code = "model_verification_failed"
+
+
+class DocumentError(RagError):
+    """A document cannot be read or is not acceptable."""
+
+    code = "document_error"
+
+
+class DocumentNotFoundError(RagError):
+    """No document has the requested id."""
+
+    code = "document_not_found"
+
+
+class IndexBusyError(RagError):
+    """Another process is writing the index."""
+
+    code = "index_busy"

@@ -1,0 +1,93 @@
+"""Plain JSON views of core values: the one shape the CLI's --json and the HTTP API both return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rag.answer import Answer
+from rag.engine import Health
+from rag.indexing import ReindexReport
+from rag.retrieval import Hit
+from rag.store import Generation, StoredDocument
+
+
+def index_info(generation: Generation) -> dict[str, Any]:
+    return {"generation": generation.name, "model": generation.model}
+
+
+def answer_payload(answer: Answer, generation: Generation) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "confidence": answer.confidence,
+        "citations": [
+            {
+                "n": c.n,
+                "document_id": c.doc_id,
+                "title": c.title,
+                "start": c.start,
+                "end": c.end,
+                "quote": c.quote,
+                "score": c.score,
+            }
+            for c in answer.citations
+        ],
+        "index": index_info(generation),
+    }
+
+
+def hit_payload(hit: Hit) -> dict[str, Any]:
+    return {
+        "document_id": hit.chunk.doc_id,
+        "title": hit.title,
+        "start": hit.chunk.start,
+        "end": hit.chunk.end,
+        "text": hit.chunk.text,
+        "score": round(hit.score, 4),
+        "dense_score": round(hit.dense, 4),
+        "lexical_score": round(hit.lexical, 4),
+    }
+
+
+def search_payload(query: str, hits: list[Hit], generation: Generation) -> dict[str, Any]:
+    return {"query": query, "hits": [hit_payload(h) for h in hits], "index": index_info(generation)}
+
+
+def document_payload(stored: StoredDocument) -> dict[str, Any]:
+    return {
+        "id": stored.document.id,
+        "title": stored.document.title,
+        "source": stored.document.source,
+        "hash": stored.document.hash,
+        "characters": len(stored.document.text),
+        "chunks": stored.chunk_count,
+        "added_at": stored.added_at,
+        "updated_at": stored.updated_at,
+    }
+
+
+def report_payload(report: ReindexReport) -> dict[str, Any]:
+    return {
+        "generation": report.generation,
+        "dry_run": report.dry_run,
+        "added": report.added,
+        "changed": report.changed,
+        "removed": report.removed,
+        "unchanged": report.unchanged,
+        "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+        "texts_embedded": report.texts_embedded,
+        "seconds": round(report.seconds, 3),
+    }
+
+
+def health_payload(health: Health) -> dict[str, Any]:
+    return {
+        "status": "ready" if health.ready else "not_ready",
+        "ready": health.ready,
+        "generation": health.generation,
+        "model": health.model,
+        "documents": health.documents,
+        "chunks": health.chunks,
+        "detail": health.detail,
+    }

@@ -1,0 +1,95 @@
+"""Sentence boundaries with exact character offsets (Indonesian and English prose)."""
+
+from __future__ import annotations
+
+import re
+
+# A sentence ends at . ! ? or … (possibly repeated, possibly followed by closing quotes or brackets)
+# when whitespace and then an upper-case letter, digit, quote or bracket follow. Colons never end one,
+# so "Money Heist: Korea" stays whole; a year in brackets "(2020)." ends a sentence like any word.
+_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9À-ÖØ-Þ])""")
+_LINE_BREAK = re.compile(r"\n\s*")
+# Words after which a period is not a sentence end.
+_ABBREVIATIONS = frozenset(
+    [
+        "dr",
+        "drs",
+        "mr",
+        "mrs",
+        "ms",
+        "prof",
+        "no",
+        "nos",
+        "vs",
+        "etc",
+        "e.g",
+        "i.e",
+        "cf",
+        "fig",
+        "st",
+        "jl",
+        "jln",
+        "hlm",
+        "tsb",
+        "dll",
+        "dsb",
+        "dkk",
+        "sdr",
+        "bpk",
+        "ir",
+        "h",
+        "hj",
+        "kab",
+        "kec",
+        "kel",
+        "prov",
+        "tgl",
+        "ca",
+        "approx",
+        "dept",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "jr",
+        "sr",
+        "vol",
+        "pp",
+        "ed",
+        "eds",
+        "al",
+    ]
+)
+_LAST_WORD = re.compile(r"([\w.]+)\.$")
+
+
+def _is_abbreviation(text: str, end: int) -> bool:
+    """True when the period ending at `end` belongs to an abbreviation or an initial."""
+    match = _LAST_WORD.search(text, max(0, end - 12), end)
+    if match is None:
+        return False
+    word = match.group(1).lower()
+    return len(word) == 1 or word in _ABBREVIATIONS
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Return (start, end) offsets of the sentences in text[start:end], whitespace trimmed."""
+    stop = len(text) if end is None else end
+    cuts: list[int] = []
+    for match in _END.finditer(text, start, stop):
+        if match.group(0).startswith(".") and len(match.group(0)) == 1 and _is_abbreviation(text, match.end()):
+            continue
+        cuts.append(match.end())
+    cuts.extend(m.start() for m in _LINE_BREAK.finditer(text, start, stop))
+    spans: list[tuple[int, int]] = []
+    previous = start
+    for cut in sorted(set(cuts)) + [stop]:
+        left, right = previous, cut
+        while left < right and text[left].isspace():
+            left += 1
+        while right > left and text[right - 1].isspace():
+            right -= 1
+        if right > left:
+            spans.append((left, right))
+        previous = cut
+    return spans

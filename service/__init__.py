@@ -1,0 +1,1 @@
+"""HTTP delivery of the rag engine (FastAPI): routes only translate and delegate."""

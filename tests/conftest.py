@@ -1,0 +1,59 @@
+"""Shared fixtures: the real default model loaded once, and the bundled article indexed once per session."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rag import RagEngine, Settings
+from rag.embedding import SentenceTransformerEmbedder
+from rag.store import IndexStore
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def make_settings(index_dir: Path, **overrides: Any) -> Settings:
+    return Settings(index_dir=index_dir, **overrides)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    """The real default model (EmbeddingGemma-300M), loaded once for the whole session."""
+    settings = Settings()
+    model = SentenceTransformerEmbedder(
+        settings.embedding_model, model_dir=settings.model_dir, batch_size=settings.batch_size
+    )
+    assert model.dimension == 768
+    return model
+
+
+@pytest.fixture(scope="session")
+def article_index(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Path:
+    """An index of the bundled article, built once; tests must not modify it."""
+    index_dir = tmp_path_factory.mktemp("article-index")
+    engine = RagEngine(make_settings(index_dir), embedder=embedder, store=IndexStore(index_dir))
+    engine.reindex()
+    return index_dir
+
+
+@pytest.fixture
+def engine(article_index: Path, embedder: SentenceTransformerEmbedder) -> RagEngine:
+    return RagEngine(make_settings(article_index), embedder=embedder, store=IndexStore(article_index))
+
+
+@pytest.fixture
+def fresh_engine(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Iterator[RagEngine]:
+    """An engine over an empty index directory of its own, sharing the session's model."""
+    index_dir = tmp_path / "index"
+    yield RagEngine(make_settings(index_dir), embedder=embedder, store=IndexStore(index_dir))
+
+
+def load_dev_questions() -> list[dict[str, Any]]:
+    path = SHARED / "data" / "ballerina_qa_dev.jsonl"
+    if not path.is_file():
+        pytest.skip("../shared/data is not available")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,64 @@
+"""The `rag` command as a user runs it: a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from rag.documents import default_corpus
+
+RAG = str(Path(sys.executable).with_name("rag"))
+
+
+def _run(index_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RAG_INDEX_DIR": str(index_dir)}
+    return subprocess.run([RAG, *args], capture_output=True, text=True, env=env, timeout=600, check=False)
+
+
+def test_ask_json_prints_the_http_object(article_index: Path) -> None:
+    result = _run(article_index, "ask", "Siapa sutradara film Ballerina?", "--json")
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert "Lee Chung-hyun" in body["answer"]
+    assert set(body) == {"question", "answer", "abstained", "confidence", "citations", "index"}
+    text = default_corpus()[0].text
+    assert all(text[c["start"] : c["end"]] == c["quote"] for c in body["citations"])
+
+
+def test_ask_prints_answer_and_numbered_sources(article_index: Path) -> None:
+    result = _run(article_index, "ask", "Which singer performs a song on the soundtrack?")
+    assert result.returncode == 0, result.stderr
+    assert "BIBI" in result.stdout
+    assert "Sources:" in result.stdout and "[1] Ballerina (2023)" in result.stdout
+
+
+def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    result = _run(tmp_path / "none", "ask", "Siapa sutradara?")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: no index in {tmp_path / 'none'}; run 'rag reindex' to build one"
+    ]
+
+
+def test_empty_question_is_an_error(article_index: Path) -> None:
+    result = _run(article_index, "ask", " ")
+    assert result.returncode == 1
+    assert "empty" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_search_and_documents_list_what_is_indexed(article_index: Path) -> None:
+    search = _run(article_index, "search", "Netflix", "--top-k", "2")
+    assert search.returncode == 0 and len(search.stdout.strip().splitlines()) == 2
+    documents = _run(article_index, "documents", "--json")
+    assert [d["id"] for d in json.loads(documents.stdout)] == ["ballerina_id.txt"]
+
+
+def test_reindex_dry_run_writes_nothing(tmp_path: Path) -> None:
+    result = _run(tmp_path / "index", "reindex", "--dry-run", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["dry_run"] is True and report["added"] == ["ballerina_id.txt"]
+    assert not (tmp_path / "index" / "CURRENT").exists()

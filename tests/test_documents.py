@@ -1,0 +1,34 @@
+from pathlib import Path
+
+from rag.documents import default_corpus, scan
+
+
+def test_scan_reads_text_and_markdown_with_ids_relative_to_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.md").write_text("# Judul A\n\nIsi dokumen A.", encoding="utf-8")
+    (folder / "sub" / "b.txt").write_text("Isi dokumen B.", encoding="utf-8")
+    documents, skipped = scan([folder])
+    assert {d.id: d.title for d in documents} == {"notes/a.md": "Judul A", "notes/sub/b.txt": "b"}
+    assert skipped == []
+
+
+def test_bad_files_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (tmp_path / "blob.txt").write_bytes(b"\x00\x01\x02")
+    (tmp_path / "empty.md").write_text("  \n", encoding="utf-8")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    (tmp_path / "ok.txt").write_text("Baik.", encoding="utf-8")
+    documents, skipped = scan([tmp_path])
+    assert [d.id for d in documents] == [f"{tmp_path.name}/ok.txt"]
+    reasons = {Path(s.path).name: s.reason for s in skipped}
+    assert "UTF-8" in reasons["latin1.txt"]
+    assert "binary" in reasons["blob.txt"]
+    assert "empty" in reasons["empty.md"]
+    assert "unsupported" in reasons["image.png"]
+
+
+def test_the_bundled_article_ships_with_the_package() -> None:
+    (article,) = default_corpus()
+    assert "Lee Chung-hyun" in article.text
+    assert len(article.hash) == 64

@@ -1,0 +1,91 @@
+"""End to end through the engine with the real model and a real FAISS index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import Answer, IndexNotFoundError, InvalidInputError, RagEngine
+from rag.documents import default_corpus
+
+ARTICLE = default_corpus()[0].text
+
+
+def _assert_citations_match_source(answer: Answer) -> None:
+    assert answer.citations
+    for citation in answer.citations:
+        assert ARTICLE[citation.start : citation.end] == citation.quote
+        assert f"[{citation.n}]" in answer.text
+
+
+def test_indonesian_question_gets_the_director_with_exact_citations(engine: RagEngine) -> None:
+    answer = engine.ask("Siapa sutradara film Ballerina?")
+    assert not answer.abstained
+    assert "Lee Chung-hyun" in answer.text
+    _assert_citations_match_source(answer)
+
+
+def test_english_question_over_indonesian_text_is_answered(engine: RagEngine) -> None:
+    answer = engine.ask("Who plays Ok-ju?")
+    assert not answer.abstained
+    assert "Jeon Jong-seo" in answer.text or "Jun Jong-seo" in answer.text
+    _assert_citations_match_source(answer)
+
+
+@pytest.mark.parametrize("question", ["Berapa durasi film Ballerina?", "What is the capital of France?"])
+def test_unanswerable_questions_abstain_without_citations(engine: RagEngine, question: str) -> None:
+    answer = engine.ask(question)
+    assert answer.abstained
+    assert answer.citations == []
+    assert "don't say" in answer.text
+
+
+def test_answers_stay_short(engine: RagEngine) -> None:
+    answer = engine.ask("Apa pesan film ini tentang perempuan?")
+    assert len(answer.text) < 400
+
+
+@pytest.mark.parametrize("question", ["", "   \n", "x" * 1001])
+def test_bad_questions_are_refused(engine: RagEngine, question: str) -> None:
+    with pytest.raises(InvalidInputError):
+        engine.ask(question)
+
+
+def test_top_k_out_of_range_is_refused(engine: RagEngine) -> None:
+    with pytest.raises(InvalidInputError, match="top_k"):
+        engine.search("Ok-ju", top_k=0)
+
+
+def test_search_ranks_the_passage_naming_the_singer_first(engine: RagEngine) -> None:
+    hits = engine.search("BIBI soundtrack", top_k=3)
+    assert "BIBI" in hits[0].chunk.text
+    assert hits[0].score >= hits[1].score >= hits[2].score
+
+
+def test_reindex_without_changes_embeds_nothing(engine: RagEngine) -> None:
+    before = engine.generation().name
+    report = engine.reindex()
+    assert report.unchanged == ["ballerina_id.txt"]
+    assert report.texts_embedded == 0
+    assert engine.generation().name == before
+
+
+def test_asking_before_any_index_says_to_reindex(fresh_engine: RagEngine) -> None:
+    with pytest.raises(IndexNotFoundError, match="rag reindex"):
+        fresh_engine.ask("Siapa sutradara?")
+    assert not fresh_engine.health().ready
+
+
+def test_indexing_a_folder_answers_from_the_new_file(fresh_engine: RagEngine, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    text = "# Kebun Raya\n\nKebun Raya Bogor didirikan pada tahun 1817 oleh Caspar Reinwardt.\n"
+    (folder / "kebun.md").write_text(text, encoding="utf-8")
+    report = fresh_engine.reindex([folder])
+    assert report.added == ["docs/kebun.md"]
+    answer = fresh_engine.ask("Who founded the Bogor Botanical Garden?")
+    assert "Reinwardt" in answer.text
+    citation = answer.citations[0]
+    assert citation.doc_id == "docs/kebun.md" and citation.title == "Kebun Raya"
+    assert text[citation.start : citation.end] == citation.quote

@@ -1,0 +1,34 @@
+from rag.sentences import split_sentences
+
+
+def _texts(text: str) -> list[str]:
+    return [text[s:e] for s, e in split_sentences(text)]
+
+
+def test_sentences_keep_exact_offsets_and_trim_whitespace() -> None:
+    text = "  Film ini bagus.  Ia berperan sebagai Ok-ju!\nDan apa? Tidak ada.  "
+    spans = split_sentences(text)
+    assert [text[s:e] for s, e in spans] == ["Film ini bagus.", "Ia berperan sebagai Ok-ju!", "Dan apa?", "Tidak ada."]
+
+
+def test_colon_and_bracketed_year_do_not_break_names() -> None:
+    text = "Ia dikenal dalam drama seperti Money Heist: Korea dan Flower of Evil. Lalu The Call (2020). Selesai."
+    assert _texts(text) == [
+        "Ia dikenal dalam drama seperti Money Heist: Korea dan Flower of Evil.",
+        "Lalu The Call (2020).",
+        "Selesai.",
+    ]
+
+
+def test_abbreviations_and_initials_do_not_end_a_sentence() -> None:
+    text = "Diperankan oleh Dr. Kim dan J. Lee di Jl. Sudirman. Kalimat kedua."
+    assert _texts(text) == ["Diperankan oleh Dr. Kim dan J. Lee di Jl. Sudirman.", "Kalimat kedua."]
+
+
+def test_lower_case_after_period_does_not_split() -> None:
+    assert _texts("Versi 2.5 dirilis. kemudian diperbarui.") == ["Versi 2.5 dirilis. kemudian diperbarui."]
+
+
+def test_range_limits_the_split() -> None:
+    text = "Satu. Dua. Tiga."
+    assert split_sentences(text, 6, 10) == [(6, 10)]
