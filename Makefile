@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup serve test check clean-index
+.PHONY: setup serve test clean-index
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,9 @@ serve: setup
 	$(BIN)/rag serve
 
 test: setup
-	$(BIN)/python -m pytest
-
-check: setup
 	$(BIN)/ruff check rag service tests
 	$(BIN)/mypy
+	$(BIN)/python -m pytest
 
 clean-index:
 	rm -rf index/generations index/CURRENT index/embeddings.sqlite*
