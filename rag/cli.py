@@ -127,6 +127,42 @@ def serve(
     uvicorn.run(create_app(settings, engine=engine), host=host or settings.host, port=port or settings.port)
 
 
+Ranking = Annotated[
+    str | None, typer.Option("--ranking", help="hybrid (default), dense or lexical, to compare rankers.")
+]
+
+
+@app.command("eval")
+def evaluate(
+    data: Annotated[Path, typer.Argument(help="A QA .jsonl file, or a BEIR folder (corpus, queries, qrels).")],
+    corpus: Annotated[Path | None, typer.Option(help="corpus.jsonl to answer a QA file from.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    per_question: Annotated[bool, typer.Option("--per-question", help="List every question's verdict.")] = False,
+    ranking: Ranking = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", help="Passages per question.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N BEIR queries.")] = None,
+) -> None:
+    """Measure answer accuracy, citation support, abstention and retrieval on a data set."""
+    from rag.embedding import SentenceTransformerEmbedder
+    from rag.evaluation import evaluate_beir, evaluate_qa
+    from rag.reporting import format_report
+
+    base = Settings()
+    settings = base.model_copy(update={"ranking": ranking}) if ranking else base
+    embedder = SentenceTransformerEmbedder(
+        settings.embedding_model, model_dir=settings.model_dir, batch_size=settings.batch_size
+    )
+    if data.is_dir():
+        report = evaluate_beir(settings, embedder, data, limit=limit)
+    else:
+        k = top_k or settings.top_k
+        report = evaluate_qa(settings, embedder, data, corpus=corpus, per_question=per_question, top_k=k)
+    if as_json:
+        _print_json(report)
+    else:
+        typer.echo(format_report(report))
+
+
 @model_app.command("install")
 def model_install(
     force: Annotated[bool, typer.Option("--force", help="Reinstall even if verified.")] = False,

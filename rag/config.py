@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field
@@ -15,6 +16,10 @@ def _default_model_dir() -> Path:
     return Path(platformdirs.user_cache_dir("rag")) / "models"
 
 
+def _default_eval_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("rag")) / "eval"
+
+
 class Settings(BaseSettings):
     """Every tunable of the service; built once at an entry point and passed down."""
 
@@ -23,6 +28,12 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path("index"), description="Directory holding index generations.")
     embedding_model: str = Field(DEFAULT_MODEL, description="sentence-transformers model: a name or a local directory.")
     model_dir: Path = Field(default_factory=_default_model_dir, description="Where 'rag model install' puts models.")
+    eval_dir: Path = Field(
+        default_factory=_default_eval_dir, description="Where 'rag eval' keeps the indexes of evaluation corpora."
+    )
+    ranking: Literal["hybrid", "dense", "lexical"] = Field(
+        "hybrid", description="Passage ranking: dense + BM25 fused, or either alone (for comparison)."
+    )
     host: str = Field("127.0.0.1", description="Address 'rag serve' listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port 'rag serve' listens on.")
     chunk_size: int = Field(600, ge=50, description="Maximum characters per chunk.")

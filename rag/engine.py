@@ -74,7 +74,9 @@ class RagEngine:
             loaded = self._loaded
             if loaded is None or loaded.generation.name != self.store.current_name():
                 generation = self.store.load(model=self.embedder.model_name)
-                retriever = Retriever(generation, self._tokenizer, lexical_weight=LEXICAL_WEIGHT)
+                retriever = Retriever(
+                    generation, self._tokenizer, lexical_weight=LEXICAL_WEIGHT, ranking=self.settings.ranking
+                )
                 composer = Composer(retriever, abstain_threshold=self.settings.abstain_threshold)
                 loaded = _Loaded(generation, retriever, composer)
                 self._loaded = loaded
@@ -113,6 +115,11 @@ class RagEngine:
         loaded = self._current()
         return loaded.retriever.search(self._query(loaded, query.strip()), k=k)
 
+    def rank_documents(self, query: str, *, k: int) -> list[tuple[str, float]]:
+        """Document ids ranked by their best passage (for retrieval benchmarks)."""
+        loaded = self._current()
+        return loaded.retriever.rank_documents(self._query(loaded, query), k=k)
+
     def generation(self) -> Generation:
         return self._current().generation
 
@@ -129,13 +136,14 @@ class RagEngine:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def _indexer(self) -> Indexer:
+    def _indexer(self, *, sentences: bool = True) -> Indexer:
         return Indexer(
             self.store,
             self.embedder,
             VectorCache(self.settings.index_dir / CACHE_FILE),
             Chunker(size=self.settings.chunk_size, overlap=self.settings.chunk_overlap),
             keep_generations=self.settings.keep_generations,
+            sentences=sentences,
         )
 
     def reindex(self, paths: Sequence[Path] = (), *, dry_run: bool = False, progress: bool = False) -> ReindexReport:
@@ -147,6 +155,12 @@ class RagEngine:
             roots = self._known_sources() or [BUNDLED]
             documents, skipped = self._scan_roots(roots)
         return self._indexer().sync(documents, roots=roots, skipped=skipped, dry_run=dry_run, progress=progress)
+
+    def index_documents(
+        self, documents: Sequence[Document], *, source: str, sentences: bool = True, progress: bool = False
+    ) -> ReindexReport:
+        """Make the index hold exactly these documents (used for evaluation corpora)."""
+        return self._indexer(sentences=sentences).sync(documents, roots=[source], progress=progress, replace=True)
 
     def _known_sources(self) -> list[str]:
         try:

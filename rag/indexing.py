@@ -55,6 +55,7 @@ class Indexer:
         *,
         keep_generations: int = 3,
         lock_timeout: float = 600.0,
+        sentences: bool = True,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -62,6 +63,8 @@ class Indexer:
         self.chunker = chunker
         self.keep_generations = keep_generations
         self.lock_timeout = lock_timeout
+        # Without sentences an index can rank passages but not compose answers (retrieval benchmarks).
+        self.sentences = sentences
 
     def _previous(self) -> Generation | None:
         try:
@@ -78,13 +81,14 @@ class Indexer:
         skipped: Sequence[Skipped] = (),
         dry_run: bool = False,
         progress: bool = False,
+        replace: bool = False,
     ) -> ReindexReport:
-        """Make the index hold `documents`; drop indexed documents under `roots` that were not seen."""
+        """Make the index hold `documents`; drop indexed documents under `roots` (all, with replace) not seen."""
         with self._writer():
             previous = self._previous()
             old = {d.document.id: d for d in previous.content.documents} if previous else {}
             seen = {d.id for d in documents}
-            gone = [i for i, d in old.items() if i not in seen and _within(d.document.source, roots)]
+            gone = [i for i, d in old.items() if i not in seen and (replace or _within(d.document.source, roots))]
             kept = [d for i, d in old.items() if i not in seen and i not in gone]
             sources = sorted(set(previous.content.sources if previous else []) | set(roots))
             return self._build(previous, kept, documents, gone, sources, skipped, dry_run, progress)
@@ -143,7 +147,10 @@ class Indexer:
         final.sort(key=lambda d: d.document.id)
         chunks = [span for d in final for span in self.chunker.split(d.document)]
         sentences = [
-            Span(d.document.id, s, e, d.document.text[s:e]) for d in final for s, e in split_sentences(d.document.text)
+            Span(d.document.id, s, e, d.document.text[s:e])
+            for d in final
+            if self.sentences
+            for s, e in split_sentences(d.document.text)
         ]
         titles = {d.document.id: d.document.title for d in final}
         texts = [(titles[span.doc_id], span.text) for span in [*chunks, *sentences]]

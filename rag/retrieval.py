@@ -40,10 +40,13 @@ class Query:
 class Retriever:
     """Searches one generation. Built once per generation and reused for every query."""
 
-    def __init__(self, generation: Generation, tokenizer: Tokenizer, *, lexical_weight: float) -> None:
+    def __init__(
+        self, generation: Generation, tokenizer: Tokenizer, *, lexical_weight: float, ranking: str = "hybrid"
+    ) -> None:
         self.generation = generation
         self.lexical = LexicalIndex([c.text for c in generation.content.chunks], tokenizer)
         self.lexical_weight = lexical_weight
+        self.ranking = ranking
         self._titles = {d.document.id: d.document.title for d in generation.content.documents}
 
     def prepare(self, text: str, vector: Vectors) -> Query:
@@ -67,12 +70,32 @@ class Retriever:
         top = float(raw.max()) if raw.size else 0.0
         return raw / top if top > 0 else raw
 
-    def search(self, query: Query, *, k: int) -> list[Hit]:
+    def fused_scores(self, query: Query) -> tuple[Scores, Scores, Scores]:
+        """(fused, dense, lexical) scores of every chunk."""
         dense = self.dense_scores(query)
         lexical = self.lexical_scores(query)
+        if self.ranking == "dense":
+            return dense, dense, lexical
+        if self.ranking == "lexical":
+            return lexical, dense, lexical
         # Lexical evidence counts in proportion to how much of the question the corpus vocabulary
         # covers: an English question over Indonesian text keeps almost pure dense ranking.
-        fused = dense + self.lexical_weight * query.coverage * lexical
+        return dense + self.lexical_weight * query.coverage * lexical, dense, lexical
+
+    def rank_documents(self, query: Query, *, k: int) -> list[tuple[str, float]]:
+        """Documents ranked by their best chunk's fused score."""
+        fused, _, _ = self.fused_scores(query)
+        best: dict[str, float] = {}
+        for position in np.argsort(-fused, kind="stable"):
+            doc_id = self.generation.content.chunks[position].doc_id
+            if doc_id not in best:
+                best[doc_id] = float(fused[position])
+                if len(best) == k:
+                    break
+        return list(best.items())
+
+    def search(self, query: Query, *, k: int) -> list[Hit]:
+        fused, dense, lexical = self.fused_scores(query)
         order = np.argsort(-fused, kind="stable")[:k]
         chunks = self.generation.content.chunks
         return [

@@ -1,0 +1,182 @@
+"""`rag eval`: answer quality on QA files and retrieval quality on BEIR folders, through the real engine."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from rag.config import Settings
+from rag.documents import Document, default_corpus
+from rag.embedding import Embedder
+from rag.engine import RagEngine
+from rag.errors import DocumentError
+from rag.metrics import first_rank, holds, mrr_at, ndcg_at, percentile, recall_at, reciprocal_rank
+from rag.store import IndexStore
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    id: str
+    lang: str
+    question: str
+    answerable: bool
+    answer: str
+    abstained: bool
+    correct: bool
+    supported: bool
+    rank: int | None
+    confidence: float
+    seconds: float
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    try:
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, ValueError) as exc:
+        raise DocumentError(f"{path}: cannot read JSON lines ({exc})") from exc
+
+
+def load_corpus(path: Path) -> list[Document]:
+    """A BEIR-style corpus.jsonl ({"_id", "title", "text"}) as documents."""
+    return [
+        Document(id=str(row["_id"]), title=str(row.get("title") or ""), text=str(row["text"]), source=str(path))
+        for row in _read_jsonl(path)
+        if str(row.get("text", "")).strip()
+    ]
+
+
+def evaluation_engine(
+    settings: Settings, embedder: Embedder, documents: Sequence[Document], *, name: str, sentences: bool = True
+) -> tuple[RagEngine, float]:
+    """An engine over an evaluation index kept under settings.eval_dir (reused while the corpus is the same)."""
+    digest = hashlib.sha256()
+    for document in documents:
+        digest.update(f"{document.id}\0{document.title}\0{document.hash}\0".encode())
+    key = f"{name}-{settings.chunk_size}-{settings.chunk_overlap}-{int(sentences)}-{digest.hexdigest()[:12]}"
+    index_dir = settings.eval_dir / key
+    local = settings.model_copy(update={"index_dir": index_dir})
+    engine = RagEngine(local, embedder=embedder, store=IndexStore(index_dir))
+    started = time.perf_counter()
+    if not engine.has_index():
+        engine.index_documents(documents, source=f"eval:{name}", sentences=sentences, progress=True)
+    return engine, time.perf_counter() - started
+
+
+def run_qa(engine: RagEngine, questions: Sequence[dict[str, Any]], *, top_k: int) -> list[QuestionResult]:
+    results = []
+    for item in tqdm(questions, desc="asking", unit="question"):
+        started = time.perf_counter()
+        answer = engine.ask(item["question"], top_k=top_k)
+        seconds = time.perf_counter() - started
+        groups = item.get("answers", [])
+        quotes = " ".join(c.quote for c in answer.citations)
+        results.append(
+            QuestionResult(
+                id=str(item["id"]),
+                lang=str(item.get("lang", "?")),
+                question=item["question"],
+                answerable=bool(item.get("answerable", True)),
+                answer=answer.text,
+                abstained=answer.abstained,
+                correct=not answer.abstained and holds(answer.text, groups),
+                supported=not answer.abstained and holds(quotes, groups),
+                rank=first_rank([h.chunk.text for h in answer.hits], groups),
+                confidence=answer.confidence,
+                seconds=seconds,
+            )
+        )
+    return results
+
+
+def _ratio(values: Sequence[bool]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def summarize_qa(results: Sequence[QuestionResult]) -> dict[str, Any]:
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    answered = [r for r in results if not r.abstained]
+    return {
+        "questions": len(results),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "answer_accuracy": _ratio([r.correct for r in answerable]),
+        "citation_support": _ratio([r.supported for r in answerable]),
+        "hit_at_1": _ratio([r.rank == 1 for r in answerable]),
+        "hit_at_3": _ratio([r.rank is not None and r.rank <= 3 for r in answerable]),
+        "mrr": round(sum(reciprocal_rank(r.rank) for r in answerable) / len(answerable), 4) if answerable else None,
+        "false_abstention_rate": _ratio([r.abstained for r in answerable]),
+        "abstention_accuracy": _ratio([r.abstained for r in unanswerable]),
+        "mean_answer_chars": round(sum(len(r.answer) for r in answered) / len(answered), 1) if answered else None,
+        "latency_ms_p50": round(1000 * percentile([r.seconds for r in results], 50), 1),
+        "latency_ms_p95": round(1000 * percentile([r.seconds for r in results], 95), 1),
+    }
+
+
+def qa_report(results: Sequence[QuestionResult], *, per_question: bool) -> dict[str, Any]:
+    languages = sorted({r.lang for r in results})
+    report: dict[str, Any] = {
+        "kind": "qa",
+        "overall": summarize_qa(results),
+        "by_language": {lang: summarize_qa([r for r in results if r.lang == lang]) for lang in languages},
+    }
+    if per_question:
+        report["questions"] = [asdict(r) for r in results]
+    return report
+
+
+def evaluate_qa(
+    settings: Settings, embedder: Embedder, qa_path: Path, *, corpus: Path | None, per_question: bool, top_k: int
+) -> dict[str, Any]:
+    documents = load_corpus(corpus) if corpus else default_corpus()
+    name = corpus.parent.name if corpus else "bundled"
+    engine, index_seconds = evaluation_engine(settings, embedder, documents, name=name)
+    report = qa_report(run_qa(engine, _read_jsonl(qa_path), top_k=top_k), per_question=per_question)
+    report["index_seconds"] = round(index_seconds, 1)
+    report["ranking"] = settings.ranking
+    return report
+
+
+def _qrels(path: Path) -> dict[str, dict[str, int]]:
+    relevant: dict[str, dict[str, int]] = {}
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            relevant.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
+    return relevant
+
+
+def evaluate_beir(settings: Settings, embedder: Embedder, folder: Path, *, limit: int | None = None) -> dict[str, Any]:
+    """nDCG@10, Recall@10/100 and MRR@10 of document ranking on a BEIR folder's test queries."""
+    documents = load_corpus(folder / "corpus.jsonl")
+    engine, index_seconds = evaluation_engine(settings, embedder, documents, name=folder.name, sentences=False)
+    qrels = _qrels(folder / "qrels" / "test.tsv")
+    queries = [q for q in _read_jsonl(folder / "queries.jsonl") if str(q["_id"]) in qrels][:limit]
+    rows: dict[str, list[float]] = {"ndcg@10": [], "recall@10": [], "recall@100": [], "mrr@10": []}
+    latencies = []
+    for query in tqdm(queries, desc="ranking", unit="query"):
+        started = time.perf_counter()
+        ranked = [doc for doc, _ in engine.rank_documents(str(query["text"]), k=100)]
+        latencies.append(time.perf_counter() - started)
+        relevant = qrels[str(query["_id"])]
+        rows["ndcg@10"].append(ndcg_at(ranked, relevant, 10))
+        rows["recall@10"].append(recall_at(ranked, relevant, 10))
+        rows["recall@100"].append(recall_at(ranked, relevant, 100))
+        rows["mrr@10"].append(mrr_at(ranked, relevant, 10))
+    return {
+        "kind": "beir",
+        "dataset": folder.name,
+        "ranking": settings.ranking,
+        "documents": len(documents),
+        "queries": len(queries),
+        **{name: round(sum(values) / len(values), 4) if values else None for name, values in rows.items()},
+        "index_seconds": round(index_seconds, 1),
+        "latency_ms_p50": round(1000 * percentile(latencies, 50), 1),
+    }
