@@ -2,7 +2,7 @@
 
 from rag.answer import Answer, Citation
 from rag.config import Settings
-from rag.documents import Document, Span
+from rag.documents import Document, Span, parse_document
 from rag.engine import Health, RagEngine
 from rag.errors import (
     DocumentError,
@@ -51,6 +51,7 @@ __all__ = [
     "answer_payload",
     "document_payload",
     "health_payload",
+    "parse_document",
     "report_payload",
     "search_payload",
 ]

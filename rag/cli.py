@@ -109,6 +109,13 @@ def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
 
 
 @app.command()
+def rm(doc_id: Annotated[str, typer.Argument(help="The id 'rag documents' shows.")]) -> None:
+    """Remove one document from the index."""
+    report = _engine().remove_document(doc_id)
+    typer.echo(f"removed {doc_id}: generation {report.generation}")
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default RAG_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default RAG_PORT).")] = None,

@@ -12,6 +12,9 @@ from pathlib import Path
 from rag.errors import DocumentError
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+_BLANK_LINES = re.compile(r"\n\s*\n\s*")
 _MARKDOWN_HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
@@ -58,20 +61,42 @@ def title_for(text: str, fallback: str) -> str:
     return heading.group(1) if heading else fallback
 
 
-def read_document(path: Path, doc_id: str) -> Document:
-    """Read one text or Markdown file as UTF-8; DocumentError says why a file is not usable."""
-    if path.suffix.lower() not in TEXT_SUFFIXES:
-        raise DocumentError(f"{path}: unsupported file type {path.suffix or '(none)'!r}")
-    raw = path.read_bytes()
+def _visible_text(markup: str) -> tuple[str, str | None]:
+    """The text a browser shows (scripts, styles and templates removed) and the page title."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for hidden in soup(["script", "style", "noscript", "template"]):
+        hidden.decompose()
+    title = soup.title.get_text(strip=True) if soup.title else None
+    if soup.head:
+        soup.head.decompose()
+    heading = soup.find("h1")
+    text = _BLANK_LINES.sub("\n\n", soup.get_text("\n")).strip()
+    return text, title or (heading.get_text(strip=True) if heading else None)
+
+
+def parse_document(raw: bytes, *, name: str, doc_id: str, source: str) -> Document:
+    """Turn a file's bytes into a Document by its suffix; DocumentError says why it is not usable."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(f"{name}: unsupported file type {suffix or '(none)'!r}")
     if b"\x00" in raw:
-        raise DocumentError(f"{path}: looks binary (contains NUL bytes)")
+        raise DocumentError(f"{name}: looks binary (contains NUL bytes)")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DocumentError(f"{path}: not valid UTF-8 (byte {exc.start}); convert it to UTF-8") from exc
+        raise DocumentError(f"{name}: not valid UTF-8 (byte {exc.start}); convert it to UTF-8") from exc
+    title: str | None = None
+    if suffix in HTML_SUFFIXES:
+        text, title = _visible_text(text)
     if not text.strip():
-        raise DocumentError(f"{path}: empty")
-    return Document(id=doc_id, title=title_for(text, path.stem), text=text, source=str(path.resolve()))
+        raise DocumentError(f"{name}: empty")
+    return Document(id=doc_id, title=title or title_for(text, Path(name).stem), text=text, source=source)
+
+
+def read_document(path: Path, doc_id: str) -> Document:
+    return parse_document(path.read_bytes(), name=str(path), doc_id=doc_id, source=str(path.resolve()))
 
 
 def scan(paths: Iterable[Path]) -> tuple[list[Document], list[Skipped]]:

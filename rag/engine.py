@@ -156,6 +156,13 @@ class RagEngine:
             documents, skipped = self._scan_roots(roots)
         return self._indexer().sync(documents, roots=roots, skipped=skipped, dry_run=dry_run, progress=progress)
 
+    def add_document(self, document: Document) -> ReindexReport:
+        """Add or replace (same id) one document given directly, e.g. over HTTP."""
+        return self._indexer().sync([document], roots=[])
+
+    def remove_document(self, doc_id: str) -> ReindexReport:
+        return self._indexer().remove([doc_id])
+
     def index_documents(
         self, documents: Sequence[Document], *, source: str, sentences: bool = True, progress: bool = False
     ) -> ReindexReport:

@@ -15,7 +15,7 @@ from tqdm import tqdm
 from rag.chunking import Chunker
 from rag.documents import Document, Skipped, Span
 from rag.embedding import Embedder, Vectors
-from rag.errors import IndexBusyError, IndexIncompatibleError, IndexNotFoundError
+from rag.errors import DocumentNotFoundError, IndexBusyError, IndexIncompatibleError, IndexNotFoundError
 from rag.sentences import split_sentences
 from rag.store import Generation, IndexContent, IndexStore, StoredDocument
 from rag.vector_cache import VectorCache, embed_with_cache, text_key
@@ -99,6 +99,9 @@ class Indexer:
             old = previous.content.documents if previous else []
             kept = [d for d in old if d.document.id not in doc_ids]
             gone = [d.document.id for d in old if d.document.id in doc_ids]
+            unknown = sorted(set(doc_ids) - set(gone))
+            if unknown:
+                raise DocumentNotFoundError(f"no document with id {unknown[0]!r}; 'rag documents' lists them")
             sources = previous.content.sources if previous else []
             return self._build(previous, kept, [], gone, sources, [], False, progress)
 

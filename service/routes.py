@@ -6,18 +6,25 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from rag import (
+    Document,
+    InvalidInputError,
     RagEngine,
     answer_payload,
     document_payload,
     health_payload,
+    parse_document,
     report_payload,
     search_payload,
 )
 from service.schemas import (
     AskRequest,
     AskResponse,
+    DocumentIn,
     DocumentOut,
     ErrorResponse,
     HealthResponse,
@@ -31,6 +38,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorResponse, "description": "Invalid input (empty or too long question, bad top_k)."},
     503: {"model": ErrorResponse, "description": "No usable index or model yet."},
 }
+
+# Documents added over HTTP have no file to rescan; `POST /reindex` keeps them as they are.
+API_SOURCE = "api"
 
 router = APIRouter()
 
@@ -67,6 +77,62 @@ async def documents(request: Request) -> list[dict[str, Any]]:
     """List the indexed documents with their content hash and number of chunks."""
     stored = await run_in_threadpool(_engine(request).documents)
     return [document_payload(d) for d in stored]
+
+
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": DocumentIn.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": ".txt, .md or .html, UTF-8"},
+                        "id": {"type": "string", "description": "Defaults to the file name."},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+async def _document_from_request(request: Request) -> Document:
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, StarletteUploadFile):
+            raise InvalidInputError("send the document as a form field named 'file'")
+        name = upload.filename or "upload.txt"
+        doc_id = str(form.get("id") or name)
+        return parse_document(await upload.read(), name=name, doc_id=doc_id, source=API_SOURCE)
+    try:
+        body = DocumentIn.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from exc
+    document = parse_document(body.text.encode("utf-8"), name=f"{body.id}.txt", doc_id=body.id, source=API_SOURCE)
+    return Document(document.id, body.title or document.title, document.text, API_SOURCE)
+
+
+@router.post("/documents", response_model=ReindexResponse, responses=ERRORS, openapi_extra=UPLOAD_BODY)
+async def add_document(request: Request) -> dict[str, Any]:
+    """Add a document, or replace the one with the same id, and publish a new index generation.
+
+    Send JSON `{"id", "text", "title"?}`, or upload a file (`.txt`, `.md`, `.html`) as multipart
+    form field `file` with an optional `id`. The response names the generation that holds it.
+    """
+    document = await _document_from_request(request)
+    return report_payload(await run_in_threadpool(_engine(request).add_document, document))
+
+
+@router.delete(
+    "/documents/{doc_id:path}", response_model=ReindexResponse, responses={**ERRORS, 404: {"model": ErrorResponse}}
+)
+async def delete_document(doc_id: str, request: Request) -> dict[str, Any]:
+    """Remove a document; the response names the generation without it."""
+    return report_payload(await run_in_threadpool(_engine(request).remove_document, doc_id))
 
 
 @router.post("/reindex", response_model=ReindexResponse, responses={**ERRORS, 409: {"model": ErrorResponse}})

@@ -24,6 +24,17 @@ class SearchRequest(BaseModel):
     top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Passages to return (default 5).")
 
 
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"id": "notes/kebun.md", "text": "Kebun Raya Bogor didirikan pada 1817."}]},
+    )
+
+    id: str = Field(..., min_length=1, max_length=500, description="Stable id; a document with this id is replaced.")
+    text: str = Field(..., min_length=1, description="The document's full text (citations point into it).")
+    title: str | None = Field(None, max_length=500, description="Defaults to the first Markdown heading or the id.")
+
+
 class IndexInfo(BaseModel):
     generation: str
     model: str

@@ -108,3 +108,44 @@ def test_openapi_documents_the_routes(client: TestClient) -> None:
     assert {"/ask", "/search", "/documents", "/reindex", "/health"} <= set(schema["paths"])
     assert "citation" in schema["paths"]["/ask"]["post"]["description"]
     assert client.get("/docs").status_code == 200
+
+
+def test_documents_can_be_added_replaced_and_deleted_over_http(fresh_engine: RagEngine, tmp_path: Path) -> None:
+    client = TestClient(create_app(make_settings(tmp_path / "index"), engine=fresh_engine))
+    text = "Gunung Bromo adalah gunung berapi aktif di Jawa Timur."
+    first = client.post("/documents", json={"id": "bromo", "text": text, "title": "Bromo"})
+    assert first.status_code == 200, first.text
+    assert first.json()["added"] == ["bromo"]
+
+    upload = client.post(
+        "/documents",
+        files={"file": ("bromo.md", b"Gunung Bromo terletak di Jawa Timur dan tingginya 2.329 meter.")},
+        data={"id": "bromo"},
+    )
+    assert upload.json()["changed"] == ["bromo"]
+    assert upload.json()["generation"] != first.json()["generation"]
+    (document,) = client.get("/documents").json()
+    assert document["id"] == "bromo"
+
+    body = client.post("/ask", json={"question": "Berapa tinggi Gunung Bromo?"}).json()
+    assert "2.329" in body["answer"]
+    assert client.delete("/documents/bromo").json()["removed"] == ["bromo"]
+    _assert_error(client.delete("/documents/bromo"), 404, "document_not_found")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        ({"json": {"id": "x", "text": ""}}, 422, "invalid_input"),
+        ({"json": {"text": "tanpa id"}}, 422, "invalid_input"),
+        ({"content": b"{", "headers": {"content-type": "application/json"}}, 400, "malformed_json"),
+        ({"files": {"file": ("x.pdf", b"%PDF-1.4")}}, 422, "document_error"),
+        ({"files": {"file": ("x.txt", b"\xff\xfe caf\xe9")}}, 422, "document_error"),
+        ({"data": {"id": "no-file"}}, 422, "invalid_input"),
+    ],
+)
+def test_bad_documents_get_4xx(
+    fresh_engine: RagEngine, tmp_path: Path, kwargs: dict[str, Any], status: int, code: str
+) -> None:
+    client = TestClient(create_app(make_settings(tmp_path / "index"), engine=fresh_engine))
+    _assert_error(client.post("/documents", **kwargs), status, code)

@@ -1,0 +1,131 @@
+"""A real server (uvicorn in its own process) and CLI writers in other processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+RAG = str(Path(sys.executable).with_name("rag"))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _env(index_dir: Path) -> dict[str, str]:
+    return {**os.environ, "RAG_INDEX_DIR": str(index_dir)}
+
+
+def _wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        if server.poll() is not None:
+            raise AssertionError(f"server exited with {server.returncode}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).json().get("ready"):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)  # polling a starting process, not asserting on time
+    raise AssertionError("server did not become ready")
+
+
+@pytest.fixture
+def live(tmp_path: Path, article_index: Path) -> Iterator[tuple[str, Path]]:
+    index_dir = tmp_path / "index"
+    shutil.copytree(article_index, index_dir)
+    port = _free_port()
+    server = subprocess.Popen(
+        [RAG, "serve", "--port", str(port)], env=_env(index_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_ready(url, server)
+        yield url, index_dir
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _ask(url: str, question: str) -> dict[str, object]:
+    response = httpx.post(f"{url}/ask", json={"question": question}, timeout=60)
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def test_a_running_server_answers_from_a_reindex_done_by_the_cli(live: tuple[str, Path], tmp_path: Path) -> None:
+    url, index_dir = live
+    folder = tmp_path / "new"
+    folder.mkdir()
+    text = "# Tari Saman\n\nTari Saman berasal dari suku Gayo di Aceh dan ditetapkan UNESCO pada tahun 2011.\n"
+    (folder / "saman.md").write_text(text, encoding="utf-8")
+    result = subprocess.run([RAG, "reindex", str(folder)], env=_env(index_dir), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    body = _ask(url, "Dari suku mana Tari Saman berasal?")
+    citations = body["citations"]
+    assert isinstance(citations, list) and citations
+    assert citations[0]["document_id"] == "new/saman.md"
+    assert text[citations[0]["start"] : citations[0]["end"]] == citations[0]["quote"]
+    # The bundled article is still there next to the new file.
+    assert "Lee Chung-hyun" in str(_ask(url, "Siapa sutradara film Ballerina?")["answer"])
+
+
+def test_a_killed_reindex_leaves_the_server_answering_and_the_next_reindex_succeeds(
+    live: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, index_dir = live
+    before = httpx.get(f"{url}/health").json()["generation"]
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    for n in range(60):
+        (folder / f"d{n:02d}.txt").write_text(
+            f"Catatan {n}: pulau nomor {n} memiliki {n * 7} desa dan {n * 3} danau.", encoding="utf-8"
+        )
+    writer = subprocess.Popen(
+        [RAG, "reindex", str(folder)], env=_env(index_dir), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert writer.stderr is not None
+    progress = b""
+    while b"embedding" not in progress and writer.poll() is None:
+        progress += writer.stderr.read(64)
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.wait()
+
+    assert httpx.get(f"{url}/health").json()["generation"] == before
+    assert "Lee Chung-hyun" in str(_ask(url, "Siapa sutradara film Ballerina?")["answer"])
+
+    again = subprocess.run([RAG, "reindex", str(folder)], env=_env(index_dir), capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    health = httpx.get(f"{url}/health").json()
+    assert health["generation"] != before and health["documents"] == 61
+
+
+def test_two_concurrent_writers_both_land(tmp_path: Path, article_index: Path) -> None:
+    index_dir = tmp_path / "index"
+    shutil.copytree(article_index, index_dir)
+    writers = []
+    for name in ("alpha", "beta"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / f"{name}.txt").write_text(f"Dokumen {name} tentang kota {name}.", encoding="utf-8")
+        writers.append(
+            subprocess.Popen([RAG, "reindex", str(folder)], env=_env(index_dir), stderr=subprocess.PIPE, text=True)
+        )
+    for writer in writers:
+        assert writer.wait(timeout=600) == 0, writer.stderr.read() if writer.stderr else ""
+    listed = subprocess.run([RAG, "documents"], env=_env(index_dir), capture_output=True, text=True).stdout
+    assert {"alpha/alpha.txt", "beta/beta.txt", "ballerina_id.txt"} <= {
+        line.split("\t")[0] for line in listed.splitlines()
+    }
