@@ -41,6 +41,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 # Documents added over HTTP have no file to rescan; `POST /reindex` keeps them as they are.
 API_SOURCE = "api"
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 router = APIRouter()
 
@@ -100,14 +101,15 @@ UPLOAD_BODY: dict[str, Any] = {
 
 
 async def _document_from_request(request: Request) -> Document:
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, StarletteUploadFile):
-            raise InvalidInputError("send the document as a form field named 'file'")
-        name = upload.filename or "upload.txt"
-        doc_id = str(form.get("id") or name)
-        return parse_document(await upload.read(), name=name, doc_id=doc_id, source=API_SOURCE)
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        # The context manager closes the spooled upload files.
+        async with request.form() as form:
+            upload = form.get("file")
+            if not isinstance(upload, StarletteUploadFile):
+                raise InvalidInputError("send the document as a form field named 'file'")
+            name = upload.filename or "upload.txt"
+            doc_id = str(form.get("id") or name)
+            return parse_document(await upload.read(), name=name, doc_id=doc_id, source=API_SOURCE)
     try:
         body = DocumentIn.model_validate_json(await request.body())
     except ValidationError as exc:

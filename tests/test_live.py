@@ -102,6 +102,7 @@ def test_a_killed_reindex_leaves_the_server_answering_and_the_next_reindex_succe
         progress += writer.stderr.read(64)
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait()
+    writer.stderr.close()
 
     assert httpx.get(f"{url}/health").json()["generation"] == before
     assert "Lee Chung-hyun" in str(_ask(url, "Siapa sutradara film Ballerina?")["answer"])
@@ -124,7 +125,8 @@ def test_two_concurrent_writers_both_land(tmp_path: Path, article_index: Path) -
             subprocess.Popen([RAG, "reindex", str(folder)], env=_env(index_dir), stderr=subprocess.PIPE, text=True)
         )
     for writer in writers:
-        assert writer.wait(timeout=600) == 0, writer.stderr.read() if writer.stderr else ""
+        _, errors = writer.communicate(timeout=600)
+        assert writer.returncode == 0, errors
     listed = subprocess.run([RAG, "documents"], env=_env(index_dir), capture_output=True, text=True).stdout
     assert {"alpha/alpha.txt", "beta/beta.txt", "ballerina_id.txt"} <= {
         line.split("\t")[0] for line in listed.splitlines()
