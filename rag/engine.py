@@ -48,10 +48,13 @@ class RagEngine:
     the new generation is loaded off to the side and swapped in with one reference assignment.
     """
 
-    def __init__(self, settings: Settings, *, embedder: Embedder, store: IndexStore) -> None:
+    def __init__(
+        self, settings: Settings, *, embedder: Embedder, store: IndexStore, cache: VectorCache | None = None
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
+        self.cache = cache or VectorCache(settings.index_dir / CACHE_FILE)
         self._tokenizer = Tokenizer()
         self._loaded: _Loaded | None = None
         self._reload_lock = threading.Lock()
@@ -140,7 +143,7 @@ class RagEngine:
         return Indexer(
             self.store,
             self.embedder,
-            VectorCache(self.settings.index_dir / CACHE_FILE),
+            self.cache,
             Chunker(size=self.settings.chunk_size, overlap=self.settings.chunk_overlap),
             keep_generations=self.settings.keep_generations,
             sentences=sentences,

@@ -20,6 +20,7 @@ from rag.engine import RagEngine
 from rag.errors import DocumentError
 from rag.metrics import first_rank, holds, mrr_at, ndcg_at, percentile, recall_at, reciprocal_rank
 from rag.store import IndexStore
+from rag.vector_cache import VectorCache
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,9 @@ def evaluation_engine(
     key = f"{name}-{settings.chunk_size}-{settings.chunk_overlap}-{int(sentences)}-{digest.hexdigest()[:12]}"
     index_dir = settings.eval_dir / key
     local = settings.model_copy(update={"index_dir": index_dir})
-    engine = RagEngine(local, embedder=embedder, store=IndexStore(index_dir))
+    # One vector cache for every evaluation index: the QA and BEIR views of a corpus share their vectors.
+    cache = VectorCache(settings.eval_dir / "embeddings.sqlite")
+    engine = RagEngine(local, embedder=embedder, store=IndexStore(index_dir), cache=cache)
     started = time.perf_counter()
     if not engine.has_index():
         engine.index_documents(documents, source=f"eval:{name}", sentences=sentences, progress=True)
