@@ -206,11 +206,16 @@ class LexicalIndex:
         if texts:
             self._bm25.index(tokens, show_progress=False)
         self._vocabulary: dict[str, int] = dict(self._bm25.vocab_dict) if texts else {}
+        self._terms = [frozenset(passage) for passage in tokens]
         counts: dict[str, int] = {}
-        for passage in tokens:
-            for token in set(passage):
+        for terms in self._terms:
+            for token in terms:
                 counts[token] = counts.get(token, 0) + 1
         self._document_frequency = counts
+
+    def terms_of(self, position: int) -> frozenset[str]:
+        """The distinct terms of passage `position`."""
+        return self._terms[position]
 
     def query_terms(self, text: str) -> list[str]:
         return self._tokenize(text)

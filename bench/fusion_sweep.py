@@ -1,0 +1,100 @@
+"""Sweep the fusion and sentence-scoring weights on a QA set, from cached vectors (prints a table).
+
+Usage: python bench/fusion_sweep.py QA.jsonl [--corpus corpus.jsonl]
+The corpus must have been evaluated once with `rag eval` so that its index exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from pathlib import Path
+
+import numpy as np
+
+from rag.config import Settings
+from rag.documents import default_corpus
+from rag.embedding import SentenceTransformerEmbedder
+from rag.evaluation import _read_jsonl, evaluation_engine, load_corpus
+from rag.metrics import holds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("qa", type=Path)
+    parser.add_argument("--corpus", type=Path)
+    args = parser.parse_args()
+    settings = Settings()
+    embedder = SentenceTransformerEmbedder(settings.embedding_model, model_dir=settings.model_dir)
+    documents = load_corpus(args.corpus) if args.corpus else default_corpus()
+    name = args.corpus.parent.name if args.corpus else "bundled"
+    engine, _ = evaluation_engine(settings, embedder, documents, name=name)
+    loaded = engine._current()
+    retriever, generation = loaded.retriever, loaded.generation
+    content = generation.content
+    questions = [q for q in _read_jsonl(args.qa) if q.get("answerable", True)]
+    vectors = embedder.embed_queries([q["question"] for q in questions])
+    sentence_terms = [set(retriever.lexical.query_terms(s.text)) for s in content.sentences]
+    rows = []
+    for q, v in zip(questions, vectors, strict=True):
+        query = retriever.prepare(q["question"], v)
+        dense = retriever.dense_scores(query)
+        lexical = retriever.lexical_scores(query)
+        idf = {t: retriever.lexical.idf(t) for t in query.terms}
+        total = sum(idf.values()) or 1.0
+        overlap = np.array([sum(w for t, w in idf.items() if t in terms) / total for terms in sentence_terms])
+        gold_chunks = np.array([holds(c.text, q["answers"]) for c in content.chunks])
+        gold_sentences = np.array([holds(s.text, q["answers"]) for s in content.sentences])
+        rows.append((q, query, dense, lexical, content.sentence_vectors @ v, overlap, gold_chunks, gold_sentences))
+    print("lexical_weight  conditioned  chunk MRR@10  Hit@1")
+    for weight, conditioned in itertools.product([0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5], [True, False]):
+        rr, hit1 = [], []
+        for _, query, dense, lexical, *_rest, gold_chunks, _ in rows:
+            fused = dense + weight * (query.coverage if conditioned else 1.0) * lexical
+            order = np.argsort(-fused)[:10]
+            ranks = [i for i, c in enumerate(order, 1) if gold_chunks[c]]
+            rr.append(1 / ranks[0] if ranks else 0.0)
+            hit1.append(bool(ranks and ranks[0] == 1))
+        print(f"{weight:14.2f}  {conditioned!s:11}  {np.mean(rr):12.4f}  {np.mean(hit1):.4f}")
+    print("\nsentence weights (sim, chunk, overlap)  top-sentence accuracy")
+    for w_sim, w_chunk, w_overlap in itertools.product(
+        [0.4, 0.6, 0.8, 1.0], [0.0, 0.2, 0.4, 0.6], [0.0, 0.1, 0.2, 0.4]
+    ):
+        correct = []
+        for _, query, dense, lexical, sims, overlap, _, gold_sentences in rows:
+            fused = dense + 0.15 * query.coverage * lexical
+            top = np.argsort(-fused)[:5]
+            best_chunk: dict[int, float] = {}
+            for c in top:
+                for s in generation.chunk_sentences[c]:
+                    best_chunk[s] = max(best_chunk.get(s, -1.0), float(dense[c]))
+            scored = {
+                s: w_sim * sims[s] + w_chunk * d + w_overlap * overlap[s] * query.coverage
+                for s, d in best_chunk.items()
+            }
+            best = max(scored, key=lambda s: scored[s])
+            correct.append(bool(gold_sentences[best]))
+        print(f"{w_sim:.1f} {w_chunk:.1f} {w_overlap:.1f}  {np.mean(correct):.4f}")
+    print("\nsecond sentence within margin (0.6 sim + 0.4 chunk)  accuracy  mean chars")
+    for margin in [0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 1.0]:
+        correct, lengths = [], []
+        for _, query, dense, lexical, sims, _, _, gold_sentences in rows:
+            fused = dense + 0.05 * query.coverage * lexical
+            best_chunk = {}
+            for c in np.argsort(-fused)[:5]:
+                for s in generation.chunk_sentences[c]:
+                    best_chunk[s] = max(best_chunk.get(s, -1.0), float(dense[c]))
+            ranked = sorted(best_chunk, key=lambda s: -(0.6 * sims[s] + 0.4 * best_chunk[s]))
+            score = {s: 0.6 * sims[s] + 0.4 * best_chunk[s] for s in ranked}
+            chosen = [ranked[0]]
+            for s in ranked[1:3]:
+                total = sum(len(content.sentences[c].text) for c in chosen) + len(content.sentences[s].text)
+                if score[s] >= score[ranked[0]] - margin and total <= 300:
+                    chosen.append(s)
+            correct.append(any(gold_sentences[s] for s in chosen))
+            lengths.append(sum(len(content.sentences[c].text) for c in chosen))
+        print(f"{margin:5.2f}  {np.mean(correct):.4f}  {np.mean(lengths):.0f}")
+
+
+if __name__ == "__main__":
+    main()
