@@ -87,7 +87,7 @@ def main() -> None:
             ranked = sorted(best_chunk, key=lambda s: -(0.6 * sims[s] + 0.4 * best_chunk[s]))
             score = {s: 0.6 * sims[s] + 0.4 * best_chunk[s] for s in ranked}
             chosen = [ranked[0]]
-            for s in ranked[1:3]:
+            for s in ranked[1:2]:
                 total = sum(len(content.sentences[c].text) for c in chosen) + len(content.sentences[s].text)
                 if score[s] >= score[ranked[0]] - margin and total <= 300:
                     chosen.append(s)

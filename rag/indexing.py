@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock, Timeout
 from tqdm import tqdm
@@ -16,7 +17,7 @@ from rag.chunking import Chunker
 from rag.documents import Document, Skipped, Span
 from rag.embedding import Embedder, Vectors
 from rag.errors import DocumentNotFoundError, IndexBusyError, IndexIncompatibleError, IndexNotFoundError
-from rag.sentences import split_sentences
+from rag.sentences import MAX_SENTENCE_CHARS, split_sentences
 from rag.store import Generation, IndexContent, IndexStore, StoredDocument
 from rag.vector_cache import VectorCache, embed_with_cache, text_key
 
@@ -72,6 +73,17 @@ class Indexer:
         except (IndexNotFoundError, IndexIncompatibleError):
             # A missing or other-model index is rebuilt from scratch.
             return None
+
+    @property
+    def chunking(self) -> dict[str, Any]:
+        """How text was cut, recorded in the manifest."""
+        return {
+            "splitter": "RecursiveCharacterTextSplitter",
+            "size": self.chunker.size,
+            "overlap": self.chunker.overlap,
+            "sentences": self.sentences,
+            "max_sentence_chars": MAX_SENTENCE_CHARS,
+        }
 
     def sync(
         self,
@@ -163,6 +175,8 @@ class Indexer:
             previous is not None
             and not (added or changed or gone)
             and (sorted(sources) == sorted(previous.content.sources))
+            # A new chunker or sentence splitter rebuilds everything (vectors come from the cache).
+            and previous.manifest.get("chunking") == self.chunking
         )
         if dry_run or nothing_changed:
             return ReindexReport(
@@ -189,11 +203,7 @@ class Indexer:
             content,
             model=self.embedder.model_name,
             dimension=int(vectors.shape[1]),
-            chunking={
-                "splitter": "RecursiveCharacterTextSplitter",
-                "size": self.chunker.size,
-                "overlap": self.chunker.overlap,
-            },
+            chunking=self.chunking,
         )
         self.store.prune(keep=self.keep_generations)
         return ReindexReport(

@@ -15,6 +15,7 @@ QA_COLUMNS = [
     ("mean_answer_chars", "chars"),
     ("latency_ms_p50", "p50 ms"),
     ("latency_ms_p95", "p95 ms"),
+    ("embed_ms_p50", "embed p50 ms"),
 ]
 
 

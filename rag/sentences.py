@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+# Longest answer unit: longer sentences are cut at clause boundaries so an answer stays short.
+MAX_SENTENCE_CHARS = 300
+CLAUSE_SEPARATORS = ["; ", ", ", " ", ""]
 
 # A sentence ends at . ! ? or … (possibly repeated, possibly followed by closing quotes or brackets)
 # when whitespace and then an upper-case letter, digit, quote or bracket follow. Colons never end one,
@@ -72,8 +79,33 @@ def _is_abbreviation(text: str, end: int) -> bool:
     return len(word) == 1 or word in _ABBREVIATIONS
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Return (start, end) offsets of the sentences in text[start:end], whitespace trimmed."""
+@lru_cache(maxsize=4)
+def _clause_splitter(limit: int) -> RecursiveCharacterTextSplitter:
+    return RecursiveCharacterTextSplitter(
+        chunk_size=limit, chunk_overlap=0, separators=CLAUSE_SEPARATORS, keep_separator="end"
+    )
+
+
+def _cap(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """Cut text[start:end] into pieces of at most `limit` characters at clause, then word, boundaries."""
+    if end - start <= limit:
+        return [(start, end)]
+    pieces: list[tuple[int, int]] = []
+    cursor = start
+    for piece in _clause_splitter(limit).split_text(text[start:end]):
+        found = text.find(piece, cursor, end)
+        pieces.append((found, found + len(piece)))
+        cursor = found + len(piece)
+    return pieces
+
+
+def split_sentences(
+    text: str, start: int = 0, end: int | None = None, *, max_chars: int = MAX_SENTENCE_CHARS
+) -> list[tuple[int, int]]:
+    """Return (start, end) offsets of the sentences in text[start:end], whitespace trimmed.
+
+    Sentences longer than max_chars are cut at clause boundaries (semicolons, commas, then spaces).
+    """
     stop = len(text) if end is None else end
     cuts: list[int] = []
     for match in _END.finditer(text, start, stop):
@@ -90,6 +122,6 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
         while right > left and text[right - 1].isspace():
             right -= 1
         if right > left:
-            spans.append((left, right))
+            spans.extend(_cap(text, left, right, max_chars))
         previous = cut
     return spans

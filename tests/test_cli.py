@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from rag.documents import default_corpus
 
 RAG = str(Path(sys.executable).with_name("rag"))
@@ -62,3 +64,43 @@ def test_reindex_dry_run_writes_nothing(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["dry_run"] is True and report["added"] == ["ballerina_id.txt"]
     assert not (tmp_path / "index" / "CURRENT").exists()
+
+
+def test_eval_reports_accuracy_abstention_and_per_question_verdicts(tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    rows = [
+        {
+            "id": "q1",
+            "lang": "id",
+            "question": "Siapa sutradara film Ballerina?",
+            "answerable": True,
+            "answers": [["Lee Chung-hyun"]],
+        },
+        {
+            "id": "q2",
+            "lang": "en",
+            "question": "Who plays Ok-ju?",
+            "answerable": True,
+            "answers": [["Jeon Jong-seo", "Jun Jong-seo"]],
+        },
+        {
+            "id": "q3",
+            "lang": "en",
+            "question": "How long is the film?",
+            "answerable": True,
+            "answers": [["118 minutes"]],
+        },
+        {"id": "q4", "lang": "id", "question": "Siapa produser film Ballerina?", "answerable": False, "answers": []},
+    ]
+    qa.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    env = {**os.environ, "RAG_EVAL_DIR": str(tmp_path / "eval")}
+    result = subprocess.run(
+        [RAG, "eval", str(qa), "--json", "--per-question"], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["overall"]["answer_accuracy"] == pytest.approx(2 / 3, abs=1e-3)
+    assert report["overall"]["abstention_accuracy"] == 1.0
+    assert report["by_language"]["id"]["answerable"] == 1
+    verdicts = {q["id"]: q["correct"] for q in report["questions"]}
+    assert verdicts == {"q1": True, "q2": True, "q3": False, "q4": False}

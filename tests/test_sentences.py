@@ -32,3 +32,12 @@ def test_lower_case_after_period_does_not_split() -> None:
 def test_range_limits_the_split() -> None:
     text = "Satu. Dua. Tiga."
     assert split_sentences(text, 6, 10) == [(6, 10)]
+
+
+def test_long_sentences_are_cut_at_clause_boundaries() -> None:
+    text = "Pulau itu luas, " * 30 + "dan indah. Pendek."
+    spans = split_sentences(text, max_chars=100)
+    assert all(e - s <= 100 for s, e in spans)
+    assert [text[s:e] for s, e in spans][-1] == "Pendek."
+    assert all(text[s:e].endswith((",", ".")) for s, e in spans)
+    assert "".join(text[s:e] for s, e in spans).replace(" ", "") == text.replace(" ", "")
