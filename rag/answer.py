@@ -39,6 +39,7 @@ class Citation:
     end: int
     quote: str
     score: float
+    page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ class Composer:
                     last.end,
                     quote,
                     round(max(c.score for c in group), 4),
+                    stored.document.page_at(first.start) if stored else None,
                 )
             )
             parts.append(f"{' '.join(quote.split())} [{n}]")

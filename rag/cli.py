@@ -57,7 +57,8 @@ def ask(
     if answer.citations:
         typer.echo("\nSources:")
     for c in answer.citations:
-        typer.echo(f'  [{c.n}] {c.title} ({c.doc_id}, characters {c.start}-{c.end}): "{c.quote}"')
+        page = f", page {c.page}" if c.page else ""
+        typer.echo(f'  [{c.n}] {c.title} ({c.doc_id}{page}, characters {c.start}-{c.end}): "{c.quote}"')
 
 
 @app.command()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,7 +15,9 @@ from rag.errors import DocumentError
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+PDF_SUFFIX = ".pdf"
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {PDF_SUFFIX}
+PAGE_BREAK = "\n\n"
 _BLANK_LINES = re.compile(r"\n\s*\n\s*")
 _MARKDOWN_HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
@@ -24,17 +28,25 @@ def content_hash(text: str) -> str:
 
 @dataclass(frozen=True)
 class Document:
-    """A source text; every offset in the service points into `text`."""
+    """A source text; every offset in the service points into `text`.
+
+    `pages` holds the offset where each page starts (PDF only; empty otherwise).
+    """
 
     id: str
     title: str
     text: str
     source: str = ""
     hash: str = field(default="")
+    pages: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.hash:
             object.__setattr__(self, "hash", content_hash(self.text))
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding `offset`, or None for documents without pages."""
+        return bisect.bisect_right(self.pages, offset) if self.pages else None
 
 
 @dataclass(frozen=True)
@@ -76,11 +88,35 @@ def _visible_text(markup: str) -> tuple[str, str | None]:
     return text, title or (heading.get_text(strip=True) if heading else None)
 
 
+def _pdf_text(raw: bytes, name: str) -> tuple[str, tuple[int, ...], str | None]:
+    """The text layer of a PDF, its pages joined by blank lines, each page's start offset and the title."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        texts = [(page.extract_text() or "").strip() for page in reader.pages]
+        title = reader.metadata.title if reader.metadata else None
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise DocumentError(f"{name}: not a readable PDF ({exc})") from exc
+    starts, parts, offset = [], [], 0
+    for text in texts:
+        starts.append(offset)
+        parts.append(text)
+        offset += len(text) + len(PAGE_BREAK)
+    return PAGE_BREAK.join(parts), tuple(starts), title
+
+
 def parse_document(raw: bytes, *, name: str, doc_id: str, source: str) -> Document:
     """Turn a file's bytes into a Document by its suffix; DocumentError says why it is not usable."""
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(f"{name}: unsupported file type {suffix or '(none)'!r}")
+    if suffix == PDF_SUFFIX:
+        text, pages, pdf_title = _pdf_text(raw, name)
+        if not text.strip():
+            raise DocumentError(f"{name}: no text layer (scanned PDF?); run OCR first")
+        return Document(doc_id, pdf_title or Path(name).stem, text, source, pages=pages)
     if b"\x00" in raw:
         raise DocumentError(f"{name}: looks binary (contains NUL bytes)")
     try:

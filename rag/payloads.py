@@ -30,6 +30,7 @@ def answer_payload(answer: Answer, generation: Generation) -> dict[str, Any]:
                 "end": c.end,
                 "quote": c.quote,
                 "score": c.score,
+                "page": c.page,
             }
             for c in answer.citations
         ],

@@ -20,7 +20,7 @@ from rag.documents import Document, Span
 from rag.embedding import Vectors
 from rag.errors import IndexCorruptError, IndexIncompatibleError, IndexNotFoundError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 GENERATIONS = "generations"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -31,7 +31,7 @@ SENTENCE_VECTORS = "sentences.faiss"
 SCHEMA = """
 CREATE TABLE documents (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, hash TEXT NOT NULL,
-    text TEXT NOT NULL, added_at REAL NOT NULL, updated_at REAL NOT NULL
+    text TEXT NOT NULL, pages TEXT NOT NULL, added_at REAL NOT NULL, updated_at REAL NOT NULL
 );
 CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
 CREATE TABLE sentences (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
@@ -181,13 +181,14 @@ class IndexStore:
         try:
             texts: dict[str, str] = {}
             rows = connection.execute(
-                "SELECT d.id, d.title, d.source, d.hash, d.text, d.added_at, d.updated_at, "
+                "SELECT d.id, d.title, d.source, d.hash, d.text, d.pages, d.added_at, d.updated_at, "
                 "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id) FROM documents d ORDER BY d.id"
             ).fetchall()
             documents = []
-            for doc_id, title, source, digest, text, added, updated, count in rows:
+            for doc_id, title, source, digest, text, pages, added, updated, count in rows:
                 texts[doc_id] = text
-                documents.append(StoredDocument(Document(doc_id, title, text, source, digest), added, updated, count))
+                document = Document(doc_id, title, text, source, digest, tuple(json.loads(pages)))
+                documents.append(StoredDocument(document, added, updated, count))
 
             def spans(table: str) -> list[Span]:
                 query = f"SELECT doc_id, start, end FROM {table} ORDER BY id"
@@ -262,7 +263,7 @@ def _write_tables(path: Path, content: IndexContent) -> None:
         with connection:
             connection.executescript(SCHEMA)
             connection.executemany(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         s.document.id,
@@ -270,6 +271,7 @@ def _write_tables(path: Path, content: IndexContent) -> None:
                         s.document.source,
                         s.document.hash,
                         s.document.text,
+                        json.dumps(list(s.document.pages)),
                         s.added_at,
                         s.updated_at,
                     )

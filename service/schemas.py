@@ -48,6 +48,7 @@ class CitationOut(BaseModel):
     end: int = Field(..., description="Offset just past the quote: document_text[start:end] == quote.")
     quote: str
     score: float
+    page: int | None = Field(None, description="1-based page of the quote's start (PDF documents only).")
 
 
 class AskResponse(BaseModel):

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from rag.documents import default_corpus, scan
+from tests.pdf import make_pdf
 
 
 def test_scan_reads_text_and_markdown_with_ids_relative_to_the_folder(tmp_path: Path) -> None:
@@ -32,3 +33,17 @@ def test_the_bundled_article_ships_with_the_package() -> None:
     (article,) = default_corpus()
     assert "Lee Chung-hyun" in article.text
     assert len(article.hash) == 64
+
+
+def test_pdf_text_layer_keeps_page_starts(tmp_path: Path) -> None:
+    pages = ["Candi Borobudur dibangun pada abad ke-9.", "Candi Prambanan adalah candi Hindu terbesar."]
+    (tmp_path / "candi.pdf").write_bytes(make_pdf(pages, title="Candi Jawa"))
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    documents, skipped = scan([tmp_path])
+    (document,) = documents
+    assert document.title == "Candi Jawa"
+    assert document.pages == (0, len(pages[0]) + 2)
+    assert document.page_at(document.text.index("Prambanan")) == 2
+    assert document.page_at(0) == 1
+    assert [Path(s.path).name for s in skipped] == ["broken.pdf"]
+    assert "PDF" in skipped[0].reason

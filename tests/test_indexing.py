@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag import DocumentNotFoundError, RagEngine
+from tests.pdf import make_pdf
 
 
 def _write(folder: Path, name: str, text: str) -> None:
@@ -73,3 +74,19 @@ def test_html_is_indexed_as_its_visible_text(fresh_engine: RagEngine, tmp_path: 
     assert "secret" not in stored.document.text and "Minangkabau" in stored.document.text
     answer = fresh_engine.ask("Dari mana asal rendang?")
     assert all(stored.document.text[c.start : c.end] == c.quote for c in answer.citations)
+
+
+def test_pdf_citations_carry_their_page(fresh_engine: RagEngine, tmp_path: Path) -> None:
+    pages = [
+        "Candi Borobudur dibangun pada abad ke-9 di Magelang.",
+        "Candi Prambanan adalah candi Hindu di Yogyakarta.",
+    ]
+    folder = tmp_path / "pdf"
+    folder.mkdir()
+    (folder / "candi.pdf").write_bytes(make_pdf(pages, title="Candi"))
+    fresh_engine.reindex([folder])
+    answer = fresh_engine.ask("Di mana letak Candi Prambanan?")
+    (citation,) = answer.citations
+    assert citation.page == 2 and "Prambanan" in citation.quote
+    (stored,) = fresh_engine.documents()
+    assert stored.document.text[citation.start : citation.end] == citation.quote

@@ -140,6 +140,7 @@ def test_documents_can_be_added_replaced_and_deleted_over_http(fresh_engine: Rag
         ({"json": {"text": "tanpa id"}}, 422, "invalid_input"),
         ({"content": b"{", "headers": {"content-type": "application/json"}}, 400, "malformed_json"),
         ({"files": {"file": ("x.pdf", b"%PDF-1.4")}}, 422, "document_error"),
+        ({"files": {"file": ("x.docx", b"PK")}}, 422, "document_error"),
         ({"files": {"file": ("x.txt", b"\xff\xfe caf\xe9")}}, 422, "document_error"),
         ({"data": {"id": "no-file"}}, 422, "invalid_input"),
     ],
