@@ -68,6 +68,7 @@ class Generation:
     content: IndexContent
     chunk_index: Any  # faiss.IndexFlatIP over content.chunk_vectors
     chunk_sentences: list[list[int]]  # chunk position -> positions of the sentences it overlaps
+    by_id: dict[str, StoredDocument]
 
     @property
     def model(self) -> str:
@@ -78,7 +79,7 @@ class Generation:
         return int(self.manifest["dimension"])
 
     def document(self, doc_id: str) -> StoredDocument | None:
-        return next((d for d in self.content.documents if d.document.id == doc_id), None)
+        return self.by_id.get(doc_id)
 
 
 def _sha256(path: Path) -> str:
@@ -173,6 +174,7 @@ class IndexStore:
             content=content,
             chunk_index=_flat_index(content.chunk_vectors, int(manifest["dimension"])),
             chunk_sentences=_overlaps(content.chunks, content.sentences),
+            by_id={d.document.id: d for d in content.documents},
         )
 
     @staticmethod
