@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer import BACKGROUND_FLOOR, BACKGROUND_SIZE, SIMILARITY_WEIGHT
+from rag.answer import BACKGROUND_FLOOR, BACKGROUND_SIZE, MISSING_TERMS_PENALTY, SIMILARITY_WEIGHT
 from rag.config import Settings
 from rag.embedding import SentenceTransformerEmbedder
 from rag.evaluation import _read_jsonl, evaluation_engine, load_corpus
@@ -69,18 +69,11 @@ def main() -> None:
         kept.append(confidence(loaded.generation, loaded.retriever, v, q["question"], None))
         held.append(confidence(loaded.generation, loaded.retriever, v, q["question"], q["doc_id"]))
     k, h = np.array(kept), np.array(held)
-    combos = {
-        "peak": lambda a: a[:, 0],
-        "peak - cov*(1-o_chunks)*0.1": lambda a: a[:, 0] - a[:, 1] * (1 - a[:, 2]) * 0.1,
-        "peak - cov*(1-o_chunks)*0.2": lambda a: a[:, 0] - a[:, 1] * (1 - a[:, 2]) * 0.2,
-        "peak - cov*(1-o_chunks)*0.3": lambda a: a[:, 0] - a[:, 1] * (1 - a[:, 2]) * 0.3,
-        "peak - cov*(1-o_sent)*0.1": lambda a: a[:, 0] - a[:, 1] * (1 - a[:, 3]) * 0.1,
-        "peak - cov*(1-o_sent)*0.2": lambda a: a[:, 0] - a[:, 1] * (1 - a[:, 3]) * 0.2,
-    }
-    for name, combo in combos.items():
-        pos, neg = combo(k), combo(h)
+    for penalty in [0.0, 0.05, MISSING_TERMS_PENALTY, 0.2]:
+        # confidence = best peak - penalty * coverage * share of question terms missing from the passages
+        pos, neg = k[:, 0] - penalty * k[:, 1] * (1 - k[:, 2]), h[:, 0] - penalty * h[:, 1] * (1 - h[:, 2])
         auc = float(np.mean(pos[:, None] > neg[None, :]))
-        print(f"\n{name}: AUC {auc:.3f}")
+        print(f"\nmissing-terms penalty {penalty}: AUC {auc:.3f}")
         print("threshold  false abstention  answered held-out")
         for threshold in [0.0, 0.02, 0.03, 0.045, 0.06, 0.08, 0.1]:
             print(f"{threshold:9.3f}  {np.mean(pos < threshold):16.3f}  {np.mean(neg >= threshold):17.3f}")
