@@ -17,7 +17,7 @@ import numpy as np
 from rag.answer import BACKGROUND_FLOOR, BACKGROUND_SIZE, MISSING_TERMS_PENALTY, SIMILARITY_WEIGHT
 from rag.config import Settings
 from rag.embedding import SentenceTransformerEmbedder
-from rag.evaluation import _read_jsonl, evaluation_engine, load_corpus
+from rag.evaluation import read_jsonl, evaluation_engine, load_corpus
 
 
 def confidence(
@@ -61,13 +61,13 @@ def main() -> None:
     settings = Settings()
     embedder = SentenceTransformerEmbedder(settings.embedding_model, model_dir=settings.model_dir)
     engine, _ = evaluation_engine(settings, embedder, load_corpus(args.corpus), name=args.corpus.parent.name)
-    loaded = engine._current()
-    questions = _read_jsonl(args.qa)
+    retriever = engine.retriever()
+    questions = read_jsonl(args.qa)
     vectors = embedder.embed_queries([q["question"] for q in questions])
     kept, held = [], []
     for q, v in zip(questions, vectors, strict=True):
-        kept.append(confidence(loaded.generation, loaded.retriever, v, q["question"], None))
-        held.append(confidence(loaded.generation, loaded.retriever, v, q["question"], q["doc_id"]))
+        kept.append(confidence(retriever.generation, retriever, v, q["question"], None))
+        held.append(confidence(retriever.generation, retriever, v, q["question"], q["doc_id"]))
     k, h = np.array(kept), np.array(held)
     for penalty in [0.0, 0.05, MISSING_TERMS_PENALTY, 0.2]:
         # confidence = best peak - penalty * coverage * share of question terms missing from the passages

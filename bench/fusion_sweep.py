@@ -15,7 +15,7 @@ import numpy as np
 from rag.config import Settings
 from rag.documents import default_corpus
 from rag.embedding import SentenceTransformerEmbedder
-from rag.evaluation import _read_jsonl, evaluation_engine, load_corpus
+from rag.evaluation import read_jsonl, evaluation_engine, load_corpus
 from rag.metrics import holds
 
 
@@ -29,10 +29,10 @@ def main() -> None:
     documents = load_corpus(args.corpus) if args.corpus else default_corpus()
     name = args.corpus.parent.name if args.corpus else "bundled"
     engine, _ = evaluation_engine(settings, embedder, documents, name=name)
-    loaded = engine._current()
-    retriever, generation = loaded.retriever, loaded.generation
+    retriever = engine.retriever()
+    generation = retriever.generation
     content = generation.content
-    questions = [q for q in _read_jsonl(args.qa) if q.get("answerable", True)]
+    questions = [q for q in read_jsonl(args.qa) if q.get("answerable", True)]
     vectors = embedder.embed_queries([q["question"] for q in questions])
     sentence_terms = [set(retriever.lexical.query_terms(s.text)) for s in content.sentences]
     rows = []
@@ -75,6 +75,26 @@ def main() -> None:
             best = max(scored, key=lambda s: scored[s])
             correct.append(bool(gold_sentences[best]))
         print(f"{w_sim:.1f} {w_chunk:.1f} {w_overlap:.1f}  {np.mean(correct):.4f}")
+    print("\nlocal-IDF term overlap weight (terms rare among the candidate sentences)  top-sentence accuracy")
+    for weight in [0.0, 0.02, 0.05, 0.1, 0.2]:
+        correct = []
+        for _, query, dense, lexical, sims, _, _, gold_sentences in rows:
+            fused = dense + 0.05 * query.coverage * lexical
+            best_chunk = {}
+            for c in np.argsort(-fused)[:5]:
+                for s in generation.chunk_sentences[c]:
+                    best_chunk[s] = max(best_chunk.get(s, -1.0), float(dense[c]))
+            candidates = list(best_chunk)
+            df = {t: sum(t in sentence_terms[s] for s in candidates) for t in set(query.terms)}
+            w = {t: float(np.log((len(candidates) + 1) / (n + 0.5))) for t, n in df.items() if n > 0}
+            total = sum(w.values()) or 1.0
+            scored = {
+                s: 0.6 * sims[s] + 0.4 * d + weight * sum(v for t, v in w.items() if t in sentence_terms[s]) / total
+                for s, d in best_chunk.items()
+            }
+            best = max(scored, key=lambda s: scored[s])
+            correct.append(bool(gold_sentences[best]))
+        print(f"{weight:5.2f}  {np.mean(correct):.4f}")
     print("\nsecond sentence within margin (0.6 sim + 0.4 chunk)  accuracy  mean chars")
     for margin in [0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 1.0]:
         correct, lengths = [], []

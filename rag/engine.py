@@ -126,6 +126,10 @@ class RagEngine:
         loaded = self._current()
         return loaded.retriever.rank_documents(self._query(loaded, query), k=k)
 
+    def retriever(self) -> Retriever:
+        """The retriever over the generation in service (for benchmarks that score its parts)."""
+        return self._current().retriever
+
     def generation(self) -> Generation:
         return self._current().generation
 

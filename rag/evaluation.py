@@ -39,7 +39,7 @@ class QuestionResult:
     embed_seconds: float
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
     try:
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     except (OSError, ValueError) as exc:
@@ -50,7 +50,7 @@ def load_corpus(path: Path) -> list[Document]:
     """A BEIR-style corpus.jsonl ({"_id", "title", "text"}) as documents."""
     return [
         Document(id=str(row["_id"]), title=str(row.get("title") or ""), text=str(row["text"]), source=str(path))
-        for row in _read_jsonl(path)
+        for row in read_jsonl(path)
         if str(row.get("text", "")).strip()
     ]
 
@@ -149,7 +149,7 @@ def evaluate_qa(
     documents = load_corpus(corpus) if corpus else default_corpus()
     name = corpus.parent.name if corpus else "bundled"
     engine, index_seconds = evaluation_engine(settings, embedder, documents, name=name)
-    report = qa_report(run_qa(engine, _read_jsonl(qa_path), top_k=top_k), per_question=per_question)
+    report = qa_report(run_qa(engine, read_jsonl(qa_path), top_k=top_k), per_question=per_question)
     report["index_seconds"] = round(index_seconds, 1)
     report["ranking"] = settings.ranking
     return report
@@ -168,7 +168,7 @@ def evaluate_beir(settings: Settings, embedder: Embedder, folder: Path, *, limit
     documents = load_corpus(folder / "corpus.jsonl")
     engine, index_seconds = evaluation_engine(settings, embedder, documents, name=folder.name, sentences=False)
     qrels = _qrels(folder / "qrels" / "test.tsv")
-    queries = [q for q in _read_jsonl(folder / "queries.jsonl") if str(q["_id"]) in qrels][:limit]
+    queries = [q for q in read_jsonl(folder / "queries.jsonl") if str(q["_id"]) in qrels][:limit]
     rows: dict[str, list[float]] = {"ndcg@10": [], "recall@10": [], "recall@100": [], "mrr@10": []}
     latencies = []
     for query in tqdm(queries, desc="ranking", unit="query"):
