@@ -17,7 +17,7 @@ import numpy as np
 from rag.answer import BACKGROUND_FLOOR, BACKGROUND_SIZE, MISSING_TERMS_PENALTY, SIMILARITY_WEIGHT
 from rag.config import Settings
 from rag.embedding import SentenceTransformerEmbedder
-from rag.evaluation import read_jsonl, evaluation_engine, load_corpus
+from rag.evaluation import evaluation_engine, load_corpus, read_jsonl
 
 
 def confidence(

@@ -15,7 +15,7 @@ import numpy as np
 from rag.config import Settings
 from rag.documents import default_corpus
 from rag.embedding import SentenceTransformerEmbedder
-from rag.evaluation import read_jsonl, evaluation_engine, load_corpus
+from rag.evaluation import evaluation_engine, load_corpus, read_jsonl
 from rag.metrics import holds
 
 
