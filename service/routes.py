@@ -90,7 +90,7 @@ UPLOAD_BODY: dict[str, Any] = {
                     "type": "object",
                     "required": ["file"],
                     "properties": {
-                        "file": {"type": "string", "format": "binary", "description": ".txt, .md, .html (UTF-8) or .pdf"},
+                        "file": {"type": "string", "format": "binary", "description": ".txt .md .html .pdf"},
                         "id": {"type": "string", "description": "Defaults to the file name."},
                     },
                 }
