@@ -33,7 +33,10 @@ def test_english_question_over_indonesian_text_is_answered(engine: RagEngine) ->
     _assert_citations_match_source(answer)
 
 
-@pytest.mark.parametrize("question", ["Berapa durasi film Ballerina?", "What is the capital of France?"])
+@pytest.mark.parametrize(
+    "question",
+    ["Berapa durasi film Ballerina?", "What is the capital of France?", "Dari suku mana Tari Saman berasal?"],
+)
 def test_unanswerable_questions_abstain_without_citations(engine: RagEngine, question: str) -> None:
     answer = engine.ask(question)
     assert answer.abstained
