@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
@@ -16,7 +15,13 @@ from tqdm import tqdm
 from rag.chunking import Chunker
 from rag.documents import Document, Skipped, Span
 from rag.embedding import Embedder, Vectors
-from rag.errors import DocumentNotFoundError, IndexBusyError, IndexIncompatibleError, IndexNotFoundError
+from rag.errors import (
+    DocumentNotFoundError,
+    IndexBusyError,
+    IndexCorruptError,
+    IndexIncompatibleError,
+    IndexNotFoundError,
+)
 from rag.sentences import MAX_SENTENCE_CHARS, split_sentences
 from rag.store import Generation, IndexContent, IndexStore, StoredDocument
 from rag.vector_cache import VectorCache, embed_with_cache, text_key
@@ -70,8 +75,8 @@ class Indexer:
     def _previous(self) -> Generation | None:
         try:
             return self.store.load(model=self.embedder.model_name)
-        except (IndexNotFoundError, IndexIncompatibleError):
-            # A missing or other-model index is rebuilt from scratch.
+        except (IndexNotFoundError, IndexIncompatibleError, IndexCorruptError):
+            # A missing, other-model or damaged index is rebuilt from scratch.
             return None
 
     @property
@@ -214,7 +219,3 @@ class Indexer:
         with tqdm(total=pending, desc="embedding", unit="text", disable=not progress or not pending) as bar:
             vectors, embedded = embed_with_cache(self.embedder, self.cache, texts, on_batch=bar.update)
         return vectors, embedded
-
-
-def default_roots(paths: Sequence[Path]) -> list[str]:
-    return [str(p.resolve()) for p in paths]

@@ -53,6 +53,19 @@ def test_an_altered_file_is_detected(tmp_path: Path, article_index: Path) -> Non
         store.load(model="google/embeddinggemma-300m")
 
 
+def test_reindex_replaces_a_damaged_generation(
+    tmp_path: Path, article_index: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    copy = tmp_path / "index"
+    shutil.copytree(article_index, copy)
+    store = IndexStore(copy)
+    (store.generations_dir / str(store.current_name()) / "index.sqlite").write_bytes(b"damaged")
+    engine = RagEngine(make_settings(copy), embedder=embedder, store=store)
+    report = engine.reindex()
+    assert report.added == ["ballerina_id.txt"] and report.texts_embedded == 0
+    assert "Lee Chung-hyun" in engine.ask("Siapa sutradara film Ballerina?").text
+
+
 def test_a_build_interrupted_before_the_switch_leaves_the_old_generation(
     tmp_path: Path, article_index: Path, embedder: SentenceTransformerEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
