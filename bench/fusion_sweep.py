@@ -95,6 +95,24 @@ def main() -> None:
             best = max(scored, key=lambda s: scored[s])
             correct.append(bool(gold_sentences[best]))
         print(f"{weight:5.2f}  {np.mean(correct):.4f}")
+    print("\ncontext: weight of the previous sentence's cosine in a sentence's  top-sentence accuracy")
+    sentences = content.sentences
+    previous = [i - 1 if i > 0 and sentences[i - 1].doc_id == sentences[i].doc_id else i for i in range(len(sentences))]
+    for alpha in [0.0, 0.1, 0.2, 0.3, 0.5]:
+        correct = []
+        for _, query, dense, lexical, sims, _, _, gold_sentences in rows:
+            fused = dense + 0.05 * query.coverage * lexical
+            best_chunk = {}
+            for c in np.argsort(-fused)[:5]:
+                for s in generation.chunk_sentences[c]:
+                    best_chunk[s] = max(best_chunk.get(s, -1.0), float(dense[c]))
+            scored = {
+                s: 0.6 * (sims[s] + alpha * max(sims[previous[s]], sims[s])) / (1 + alpha) + 0.4 * d
+                for s, d in best_chunk.items()
+            }
+            best = max(scored, key=lambda s: scored[s])
+            correct.append(bool(gold_sentences[best]))
+        print(f"{alpha:5.2f}  {np.mean(correct):.4f}")
     print("\nsecond sentence within margin (0.6 sim + 0.4 chunk)  accuracy  mean chars")
     for margin in [0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 1.0]:
         correct, lengths = [], []
