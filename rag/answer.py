@@ -47,12 +47,16 @@ class Citation:
 
 @dataclass(frozen=True)
 class Answer:
+    """An answer and the index generation it was composed from."""
+
     question: str
     text: str
     abstained: bool
     confidence: float
     citations: list[Citation]
     hits: list[Hit]
+    generation: str
+    model: str
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,7 @@ class Composer:
         confidence = max((c.peak for c in ranked[:3]), default=0.0) - penalty
         on_topic = any(c.similarity >= MIN_SIMILARITY for c in ranked[:3])
         if not ranked or not on_topic or confidence < self.abstain_threshold:
-            return Answer(query.text, NO_ANSWER, True, round(confidence, 4), [], hits)
+            return self._answer(query, NO_ANSWER, True, confidence, [], hits)
         chosen = [ranked[0]]
         for candidate in ranked[1:2]:
             length = sum(len(c.sentence.text) for c in chosen) + len(candidate.sentence.text)
@@ -160,4 +164,12 @@ class Composer:
                 )
             )
             parts.append(f"{' '.join(quote.split())} [{n}]")
-        return Answer(query.text, " ".join(parts), False, round(confidence, 4), citations, hits)
+        return self._answer(query, " ".join(parts), False, confidence, citations, hits)
+
+    def _answer(
+        self, query: Query, text: str, abstained: bool, confidence: float, citations: list[Citation], hits: list[Hit]
+    ) -> Answer:
+        generation = self.retriever.generation
+        return Answer(
+            query.text, text, abstained, round(confidence, 4), citations, hits, generation.name, generation.model
+        )

@@ -51,7 +51,7 @@ def ask(
     engine = _engine()
     answer = engine.ask(question, top_k=top_k)
     if as_json:
-        _print_json(answer_payload(answer, engine.generation()))
+        _print_json(answer_payload(answer))
         return
     typer.echo(answer.text)
     if answer.citations:

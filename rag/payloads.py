@@ -15,7 +15,7 @@ def index_info(generation: Generation) -> dict[str, Any]:
     return {"generation": generation.name, "model": generation.model}
 
 
-def answer_payload(answer: Answer, generation: Generation) -> dict[str, Any]:
+def answer_payload(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
         "answer": answer.text,
@@ -34,7 +34,7 @@ def answer_payload(answer: Answer, generation: Generation) -> dict[str, Any]:
             }
             for c in answer.citations
         ],
-        "index": index_info(generation),
+        "index": {"generation": answer.generation, "model": answer.model},
     }
 
 

@@ -60,9 +60,8 @@ async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
     When the documents do not answer the question, `abstained` is true, the answer says so
     and there are no citations.
     """
-    engine = _engine(request)
-    answer = await run_in_threadpool(engine.ask, body.question, top_k=body.top_k)
-    return answer_payload(answer, engine.generation())
+    answer = await run_in_threadpool(_engine(request).ask, body.question, top_k=body.top_k)
+    return answer_payload(answer)
 
 
 @router.post("/search", response_model=SearchResponse, responses=ERRORS)
