@@ -102,7 +102,8 @@ class Composer:
         if not best_chunk:
             return []
         everything = generation.content.sentence_vectors @ query.vector.reshape(-1)
-        best = np.sort(everything)[::-1][: BACKGROUND_SIZE + 1]
+        top = min(BACKGROUND_SIZE + 1, len(everything))
+        best = np.sort(np.partition(everything, len(everything) - top)[len(everything) - top :])[::-1]
         best = np.concatenate([best, np.full(BACKGROUND_SIZE + 1 - len(best), BACKGROUND_FLOOR)])
         result = []
         for position in sorted(best_chunk):
@@ -125,11 +126,12 @@ class Composer:
         on_topic = any(c.similarity >= MIN_SIMILARITY for c in ranked[:3])
         if not ranked or not on_topic or confidence < self.abstain_threshold:
             return self._answer(query, NO_ANSWER, True, confidence, [], hits)
-        chosen = [ranked[0]]
-        for candidate in ranked[1:2]:
-            length = sum(len(c.sentence.text) for c in chosen) + len(candidate.sentence.text)
-            if candidate.score >= ranked[0].score - SECOND_SENTENCE_MARGIN and length <= MAX_ANSWER_CHARS:
-                chosen.append(candidate)
+        best, chosen = ranked[0], [ranked[0]]
+        if len(ranked) > 1:
+            second = ranked[1]
+            fits = len(best.sentence.text) + len(second.sentence.text) <= MAX_ANSWER_CHARS
+            if fits and second.score >= best.score - SECOND_SENTENCE_MARGIN:
+                chosen.append(second)
         return self._cite(query, chosen, confidence, hits)
 
     def _cite(self, query: Query, chosen: list[Candidate], confidence: float, hits: list[Hit]) -> Answer:
