@@ -17,6 +17,16 @@ from rag.documents import default_corpus
 from rag.embedding import SentenceTransformerEmbedder
 from rag.evaluation import evaluation_engine, load_corpus, read_jsonl
 from rag.metrics import holds
+from rag.store import Generation
+
+
+def sentence_chunks(generation: Generation, fused: np.ndarray, dense: np.ndarray, k: int = 5) -> dict[int, float]:
+    """Sentences of the top-k chunks by fused score, each with the best dense score of a chunk holding it."""
+    best: dict[int, float] = {}
+    for c in np.argsort(-fused)[:k]:
+        for s in generation.chunk_sentences[c]:
+            best[s] = max(best.get(s, -1.0), float(dense[c]))
+    return best
 
 
 def main() -> None:
@@ -62,12 +72,7 @@ def main() -> None:
     ):
         correct = []
         for _, query, dense, lexical, sims, overlap, _, gold_sentences in rows:
-            fused = dense + 0.15 * query.coverage * lexical
-            top = np.argsort(-fused)[:5]
-            best_chunk: dict[int, float] = {}
-            for c in top:
-                for s in generation.chunk_sentences[c]:
-                    best_chunk[s] = max(best_chunk.get(s, -1.0), float(dense[c]))
+            best_chunk = sentence_chunks(generation, dense + 0.15 * query.coverage * lexical, dense)
             scored = {
                 s: w_sim * sims[s] + w_chunk * d + w_overlap * overlap[s] * query.coverage
                 for s, d in best_chunk.items()
@@ -79,11 +84,7 @@ def main() -> None:
     for weight in [0.0, 0.02, 0.05, 0.1, 0.2]:
         correct = []
         for _, query, dense, lexical, sims, _, _, gold_sentences in rows:
-            fused = dense + 0.05 * query.coverage * lexical
-            best_chunk = {}
-            for c in np.argsort(-fused)[:5]:
-                for s in generation.chunk_sentences[c]:
-                    best_chunk[s] = max(best_chunk.get(s, -1.0), float(dense[c]))
+            best_chunk = sentence_chunks(generation, dense + 0.05 * query.coverage * lexical, dense)
             candidates = list(best_chunk)
             df = {t: sum(t in sentence_terms[s] for s in candidates) for t in set(query.terms)}
             w = {t: float(np.log((len(candidates) + 1) / (n + 0.5))) for t, n in df.items() if n > 0}
@@ -101,11 +102,7 @@ def main() -> None:
     for alpha in [0.0, 0.1, 0.2, 0.3, 0.5]:
         correct = []
         for _, query, dense, lexical, sims, _, _, gold_sentences in rows:
-            fused = dense + 0.05 * query.coverage * lexical
-            best_chunk = {}
-            for c in np.argsort(-fused)[:5]:
-                for s in generation.chunk_sentences[c]:
-                    best_chunk[s] = max(best_chunk.get(s, -1.0), float(dense[c]))
+            best_chunk = sentence_chunks(generation, dense + 0.05 * query.coverage * lexical, dense)
             scored = {
                 s: 0.6 * (sims[s] + alpha * max(sims[previous[s]], sims[s])) / (1 + alpha) + 0.4 * d
                 for s, d in best_chunk.items()
@@ -117,11 +114,7 @@ def main() -> None:
     for margin in [0.0, 0.01, 0.02, 0.03, 0.05, 0.08, 1.0]:
         correct, lengths = [], []
         for _, query, dense, lexical, sims, _, _, gold_sentences in rows:
-            fused = dense + 0.05 * query.coverage * lexical
-            best_chunk = {}
-            for c in np.argsort(-fused)[:5]:
-                for s in generation.chunk_sentences[c]:
-                    best_chunk[s] = max(best_chunk.get(s, -1.0), float(dense[c]))
+            best_chunk = sentence_chunks(generation, dense + 0.05 * query.coverage * lexical, dense)
             ranked = sorted(best_chunk, key=lambda s: -(0.6 * sims[s] + 0.4 * best_chunk[s]))
             score = {s: 0.6 * sims[s] + 0.4 * best_chunk[s] for s in ranked}
             chosen = [ranked[0]]
