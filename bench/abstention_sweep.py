@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, required=True)
     args = parser.parse_args()
     settings = Settings()
-    embedder = SentenceTransformerEmbedder(settings.embedding_model, model_dir=settings.model_dir)
+    embedder = SentenceTransformerEmbedder.from_settings(settings)
     engine, _ = evaluation_engine(settings, embedder, load_corpus(args.corpus), name=args.corpus.parent.name)
     retriever = engine.retriever()
     questions = read_jsonl(args.qa)

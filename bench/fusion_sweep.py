@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path)
     args = parser.parse_args()
     settings = Settings()
-    embedder = SentenceTransformerEmbedder(settings.embedding_model, model_dir=settings.model_dir)
+    embedder = SentenceTransformerEmbedder.from_settings(settings)
     documents = load_corpus(args.corpus) if args.corpus else default_corpus()
     name = args.corpus.parent.name if args.corpus else "bundled"
     engine, _ = evaluation_engine(settings, embedder, documents, name=name)

@@ -157,9 +157,7 @@ def evaluate(
 
     base = Settings()
     settings = base.model_copy(update={"ranking": ranking}) if ranking else base
-    embedder = SentenceTransformerEmbedder(
-        settings.embedding_model, model_dir=settings.model_dir, batch_size=settings.batch_size
-    )
+    embedder = SentenceTransformerEmbedder.from_settings(settings)
     if data.is_dir():
         report = evaluate_beir(settings, embedder, data, limit=limit)
     else:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from rag.config import DEFAULT_MODEL
+from rag.config import DEFAULT_MODEL, Settings
 from rag.errors import ModelNotInstalledError
 from rag.installer import installed_path, is_installed
 
@@ -59,6 +59,10 @@ class SentenceTransformerEmbedder:
         self._batch_size = batch_size
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SentenceTransformerEmbedder:
+        return cls(settings.embedding_model, model_dir=settings.model_dir, batch_size=settings.batch_size)
 
     @property
     def model_name(self) -> str:

@@ -64,9 +64,7 @@ class RagEngine:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RagEngine:
-        embedder = SentenceTransformerEmbedder(
-            settings.embedding_model, model_dir=settings.model_dir, batch_size=settings.batch_size
-        )
+        embedder = SentenceTransformerEmbedder.from_settings(settings)
         return cls(settings, embedder=embedder, store=IndexStore(settings.index_dir))
 
     # -- reading -------------------------------------------------------------------------------

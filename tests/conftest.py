@@ -24,9 +24,7 @@ def make_settings(index_dir: Path, **overrides: Any) -> Settings:
 def embedder() -> SentenceTransformerEmbedder:
     """The real default model (EmbeddingGemma-300M), loaded once for the whole session."""
     settings = Settings()
-    model = SentenceTransformerEmbedder(
-        settings.embedding_model, model_dir=settings.model_dir, batch_size=settings.batch_size
-    )
+    model = SentenceTransformerEmbedder.from_settings(settings)
     assert model.dimension == 768
     return model
 
