@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import bm25s
@@ -10,189 +11,44 @@ import numpy as np
 import numpy.typing as npt
 import Stemmer
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+from rag import stopwords
 
-# Function words of Indonesian and English: they match everywhere and carry no evidence.
-STOPWORDS = frozenset(
-    [
-        "ada",
-        "adalah",
-        "agar",
-        "akan",
-        "aku",
-        "anda",
-        "apa",
-        "apakah",
-        "atas",
-        "atau",
-        "bagaimana",
-        "bagi",
-        "bahwa",
-        "banyak",
-        "beberapa",
-        "belum",
-        "berapa",
-        "bisa",
-        "dalam",
-        "dan",
-        "dapat",
-        "dari",
-        "demikian",
-        "dengan",
-        "di",
-        "dia",
-        "engkau",
-        "hal",
-        "hanya",
-        "harus",
-        "ia",
-        "ini",
-        "itu",
-        "jadi",
-        "jika",
-        "juga",
-        "kali",
-        "kalau",
-        "kami",
-        "kamu",
-        "karena",
-        "ke",
-        "kepada",
-        "kini",
-        "lagi",
-        "lain",
-        "maka",
-        "masih",
-        "mana",
-        "mereka",
-        "meskipun",
-        "mengapa",
-        "merupakan",
-        "namun",
-        "oleh",
-        "pada",
-        "para",
-        "pun",
-        "saat",
-        "saja",
-        "sangat",
-        "saya",
-        "se",
-        "sebagai",
-        "sebuah",
-        "secara",
-        "sedang",
-        "sejak",
-        "seorang",
-        "seperti",
-        "serta",
-        "siapa",
-        "sudah",
-        "supaya",
-        "tahun",
-        "telah",
-        "tentang",
-        "tersebut",
-        "tetapi",
-        "tidak",
-        "untuk",
-        "walaupun",
-        "yaitu",
-        "yakni",
-        "yang",
-        "dimana",
-        "kapan",
-        "manakah",
-        "siapakah",
-        "apakah",
-        "berapakah",
-        "bagaimanakah",
-        "mengapakah",
-        "adakah",
-        "bukan",
-        "belum",
-        "sering",
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "he",
-        "her",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "our",
-        "she",
-        "so",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-    ]
-)
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STOPWORDS = stopwords.INDONESIAN | stopwords.ENGLISH
+INDONESIAN = "indonesian"
+ENGLISH = "english"
+LANGUAGES = (INDONESIAN, ENGLISH)
 
 Scores = npt.NDArray[np.float32]
 
 
 class Tokenizer:
-    """Lower-cases, drops stopwords and reduces Indonesian affixes (Snowball), so 'sutradarai' meets 'sutradara'."""
+    """Lower-cases, drops stopwords and stems with the Snowball stemmer of the text's language.
+
+    Indonesian stemming lets 'sutradarai' meet 'sutradara'; English stemming lets 'infections' meet
+    'infection'. The language is the one whose function words the text uses more; a text with none of
+    either (a short claim, a name) takes `default`.
+    """
 
     def __init__(self) -> None:
-        self._stemmer = Stemmer.Stemmer("indonesian")
+        self._stemmers = {language: Stemmer.Stemmer(language) for language in LANGUAGES}
 
-    def __call__(self, text: str) -> list[str]:
-        words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
-        return list(self._stemmer.stemWords(words))
+    def language(self, text: str, default: str = INDONESIAN) -> str:
+        """'indonesian' or 'english': whichever language's function words the text uses more."""
+        return self._language(_WORD.findall(text.lower()), default)
+
+    @staticmethod
+    def _language(words: Sequence[str], default: str) -> str:
+        indonesian = sum(w in stopwords.INDONESIAN for w in words)
+        english = sum(w in stopwords.ENGLISH for w in words)
+        if indonesian == english:
+            return default
+        return INDONESIAN if indonesian > english else ENGLISH
+
+    def __call__(self, text: str, default: str = INDONESIAN) -> list[str]:
+        words = _WORD.findall(text.lower())
+        stemmer = self._stemmers[self._language(words, default)]
+        return list(stemmer.stemWords([w for w in words if w not in _STOPWORDS]))
 
 
 class LexicalIndex:
@@ -201,6 +57,10 @@ class LexicalIndex:
     def __init__(self, texts: Sequence[str], tokenizer: Tokenizer) -> None:
         self._tokenize = tokenizer
         self._size = len(texts)
+        languages = Counter(tokenizer.language(text) for text in texts)
+        # Queries with no function words of either language (short claims, bare names) are read in
+        # the corpus's main language, so that they are stemmed like the passages they should match.
+        self.language = languages.most_common(1)[0][0] if languages else INDONESIAN
         tokens = [self._tokenize(text) or ["\x00"] for text in texts]
         self._bm25 = bm25s.BM25()
         if texts:
@@ -218,7 +78,7 @@ class LexicalIndex:
         return self._terms[position]
 
     def query_terms(self, text: str) -> list[str]:
-        return self._tokenize(text)
+        return self._tokenize(text, default=self.language)
 
     def idf(self, term: str) -> float:
         """Smoothed inverse document frequency; unseen terms get the highest value."""

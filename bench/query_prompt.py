@@ -1,0 +1,68 @@
+"""Compare query prompts of EmbeddingGemma on a QA set through the real retrieval and answer path.
+
+Usage: python bench/query_prompt.py QA.jsonl [--corpus corpus.jsonl]
+The corpus must have been evaluated once with `rag eval` so that its index exists. Prints, per prompt,
+answer accuracy, false abstentions, abstention on unanswerable questions and passage Hit@1 / MRR.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from rag.answer import Composer
+from rag.config import Settings
+from rag.documents import default_corpus
+from rag.embedding import SentenceTransformerEmbedder
+from rag.evaluation import evaluation_engine, load_corpus, read_jsonl
+from rag.metrics import first_rank, holds, reciprocal_rank
+
+# The prompts of the model card: "search result" is the model's default query prompt.
+PROMPTS = {
+    "search result": "task: search result | query: ",
+    "question answering": "task: question answering | query: ",
+    "fact checking": "task: fact checking | query: ",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("qa", type=Path)
+    parser.add_argument("--corpus", type=Path)
+    args = parser.parse_args()
+    settings = Settings()
+    embedder = SentenceTransformerEmbedder.from_settings(settings)
+    documents = load_corpus(args.corpus) if args.corpus else default_corpus()
+    name = args.corpus.parent.name if args.corpus else "bundled"
+    engine, _ = evaluation_engine(settings, embedder, documents, name=name)
+    retriever = engine.retriever()
+    composer = Composer(retriever, abstain_threshold=settings.abstain_threshold)
+    questions = read_jsonl(args.qa)
+    model = embedder._load()
+    print(f"{'prompt':20} {'answer acc':>10} {'false abst':>10} {'abst acc':>8} {'Hit@1':>6} {'MRR':>6}")
+    for label, prompt in PROMPTS.items():
+        vectors = model.encode([prompt + q["question"] for q in questions], normalize_embeddings=True, batch_size=16)
+        correct, false_abstention, abstained_right, hit1, rr = [], [], [], [], []
+        for item, vector in zip(questions, np.asarray(vectors, dtype=np.float32), strict=True):
+            query = retriever.prepare(item["question"], vector)
+            hits = retriever.search(query, k=settings.top_k)
+            answer = composer.compose(query, hits)
+            if not item.get("answerable", True):
+                abstained_right.append(answer.abstained)
+                continue
+            rank = first_rank([h.chunk.text for h in hits], item["answers"])
+            correct.append(not answer.abstained and holds(answer.text, item["answers"]))
+            false_abstention.append(answer.abstained)
+            hit1.append(rank == 1)
+            rr.append(reciprocal_rank(rank))
+        abstention = f"{sum(abstained_right)}/{len(abstained_right)}"
+        print(
+            f"{label:20} {np.mean(correct):10.3f} {np.mean(false_abstention):10.3f} {abstention:>8} "
+            f"{np.mean(hit1):6.3f} {np.mean(rr):6.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
