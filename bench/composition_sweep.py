@@ -1,0 +1,63 @@
+"""Sweep the answer-composition constants through the real Composer on a QA set (prints a table).
+
+Usage: python bench/composition_sweep.py QA.jsonl [--corpus corpus.jsonl]
+The corpus must have been evaluated once with `rag eval` so that its index exists. Varies the centrality
+penalty, the bonus for time sentences on 'when' questions and the second-sentence margin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from pathlib import Path
+
+import numpy as np
+
+import rag.answer
+from rag.config import Settings
+from rag.documents import default_corpus
+from rag.embedding import SentenceTransformerEmbedder
+from rag.evaluation import evaluation_engine, load_corpus, read_jsonl
+from rag.metrics import holds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("qa", type=Path)
+    parser.add_argument("--corpus", type=Path)
+    args = parser.parse_args()
+    settings = Settings()
+    embedder = SentenceTransformerEmbedder.from_settings(settings)
+    documents = load_corpus(args.corpus) if args.corpus else default_corpus()
+    name = args.corpus.parent.name if args.corpus else "bundled"
+    engine, _ = evaluation_engine(settings, embedder, documents, name=name)
+    retriever = engine.retriever()
+    composer = rag.answer.Composer(retriever, abstain_threshold=settings.abstain_threshold)
+    questions = read_jsonl(args.qa)
+    vectors = embedder.embed_queries([q["question"] for q in questions])
+    prepared = []
+    for item, vector in zip(questions, vectors, strict=True):
+        query = retriever.prepare(item["question"], vector)
+        prepared.append((item, query, retriever.search(query, k=settings.top_k)))
+    print("centrality  time bonus  margin  answer acc  false abst  unanswerable abstained  chars")
+    for penalty, bonus, margin in itertools.product([0.0, 0.1, 0.15, 0.2], [0.0, 0.05], [0.05, 0.08, 0.1]):
+        # The composer reads these module constants on every call.
+        rag.answer.CENTRALITY_PENALTY, rag.answer.TIME_BONUS, rag.answer.SECOND_SENTENCE_MARGIN = penalty, bonus, margin
+        correct, declined, declined_right, lengths = [], [], [], []
+        for item, query, hits in prepared:
+            answer = composer.compose(query, hits)
+            if not item.get("answerable", True):
+                declined_right.append(answer.abstained)
+                continue
+            correct.append(not answer.abstained and holds(answer.text, item["answers"]))
+            declined.append(answer.abstained)
+            if not answer.abstained:
+                lengths.append(len(answer.text))
+        print(
+            f"{penalty:10.2f}  {bonus:10.2f}  {margin:6.2f}  {np.mean(correct):10.3f}  {np.mean(declined):10.3f}  "
+            f"{sum(declined_right):>12}/{len(declined_right):<10}  {np.mean(lengths):5.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

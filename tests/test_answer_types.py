@@ -1,0 +1,23 @@
+import pytest
+
+from rag.answer_types import asks_for_time, mentions_time
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Kapan film Ballerina dirilis?", "Tahun berapa Ballerina dirilis?", "When was Ballerina released?"],
+)
+def test_when_questions_ask_for_a_time(question: str) -> None:
+    assert asks_for_time(question)
+
+
+@pytest.mark.parametrize("question", ["Siapa sutradara film Ballerina?", "Who directed Ballerina?"])
+def test_other_questions_do_not(question: str) -> None:
+    assert not asks_for_time(question)
+
+
+def test_years_months_and_centuries_are_times() -> None:
+    assert mentions_time("Film ini dirilis pada tahun 2023.")
+    assert mentions_time("Acara itu berlangsung pada 3 April.")
+    assert mentions_time("Candi ini dibangun pada abad ke-9.")
+    assert not mentions_time("Korban mencapai 20450 orang di 12 kota.")
