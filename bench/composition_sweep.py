@@ -7,33 +7,21 @@ penalty, the bonus for time sentences on 'when' questions and the second-sentenc
 
 from __future__ import annotations
 
-import argparse
 import itertools
-from pathlib import Path
 
 import numpy as np
+from qa_bench import open_qa_bench
 
 import rag.answer
-from rag.config import Settings
-from rag.documents import default_corpus
-from rag.embedding import SentenceTransformerEmbedder
-from rag.evaluation import evaluation_engine, load_corpus, read_jsonl
 from rag.metrics import holds
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("qa", type=Path)
-    parser.add_argument("--corpus", type=Path)
-    args = parser.parse_args()
-    settings = Settings()
-    embedder = SentenceTransformerEmbedder.from_settings(settings)
-    documents = load_corpus(args.corpus) if args.corpus else default_corpus()
-    name = args.corpus.parent.name if args.corpus else "bundled"
-    engine, _ = evaluation_engine(settings, embedder, documents, name=name)
+    bench = open_qa_bench()
+    settings, embedder, engine = bench.settings, bench.embedder, bench.engine
     retriever = engine.retriever()
     composer = rag.answer.Composer(retriever, abstain_threshold=settings.abstain_threshold)
-    questions = read_jsonl(args.qa)
+    questions = bench.questions
     vectors = embedder.embed_queries([q["question"] for q in questions])
     prepared = []
     for item, vector in zip(questions, vectors, strict=True):

@@ -6,16 +6,11 @@ The corpus must have been evaluated once with `rag eval` so that its index exist
 
 from __future__ import annotations
 
-import argparse
 import itertools
-from pathlib import Path
 
 import numpy as np
+from qa_bench import open_qa_bench
 
-from rag.config import Settings
-from rag.documents import default_corpus
-from rag.embedding import SentenceTransformerEmbedder
-from rag.evaluation import evaluation_engine, load_corpus, read_jsonl
 from rag.metrics import holds
 from rag.store import Generation
 
@@ -30,19 +25,12 @@ def sentence_chunks(generation: Generation, fused: np.ndarray, dense: np.ndarray
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("qa", type=Path)
-    parser.add_argument("--corpus", type=Path)
-    args = parser.parse_args()
-    settings = Settings()
-    embedder = SentenceTransformerEmbedder.from_settings(settings)
-    documents = load_corpus(args.corpus) if args.corpus else default_corpus()
-    name = args.corpus.parent.name if args.corpus else "bundled"
-    engine, _ = evaluation_engine(settings, embedder, documents, name=name)
+    bench = open_qa_bench()
+    embedder, engine = bench.embedder, bench.engine
     retriever = engine.retriever()
     generation = retriever.generation
     content = generation.content
-    questions = [q for q in read_jsonl(args.qa) if q.get("answerable", True)]
+    questions = [q for q in bench.questions if q.get("answerable", True)]
     vectors = embedder.embed_queries([q["question"] for q in questions])
     sentence_terms = [set(retriever.lexical.query_terms(s.text)) for s in content.sentences]
     rows = []

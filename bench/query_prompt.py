@@ -7,16 +7,10 @@ answer accuracy, false abstentions, abstention on unanswerable questions and pas
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
+from qa_bench import open_qa_bench
 
 from rag.answer import Composer
-from rag.config import Settings
-from rag.documents import default_corpus
-from rag.embedding import SentenceTransformerEmbedder
-from rag.evaluation import evaluation_engine, load_corpus, read_jsonl
 from rag.metrics import first_rank, holds, reciprocal_rank
 
 # The prompts of the model card: "search result" is the model's default query prompt.
@@ -28,18 +22,11 @@ PROMPTS = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("qa", type=Path)
-    parser.add_argument("--corpus", type=Path)
-    args = parser.parse_args()
-    settings = Settings()
-    embedder = SentenceTransformerEmbedder.from_settings(settings)
-    documents = load_corpus(args.corpus) if args.corpus else default_corpus()
-    name = args.corpus.parent.name if args.corpus else "bundled"
-    engine, _ = evaluation_engine(settings, embedder, documents, name=name)
+    bench = open_qa_bench()
+    settings, embedder, engine = bench.settings, bench.embedder, bench.engine
     retriever = engine.retriever()
     composer = Composer(retriever, abstain_threshold=settings.abstain_threshold)
-    questions = read_jsonl(args.qa)
+    questions = bench.questions
     model = embedder._load()
     print(f"{'prompt':20} {'answer acc':>10} {'false abst':>10} {'abst acc':>8} {'Hit@1':>6} {'MRR':>6}")
     for label, prompt in PROMPTS.items():

@@ -73,6 +73,13 @@ def evaluation_engine(
     return engine, time.perf_counter() - started
 
 
+def qa_engine(settings: Settings, embedder: Embedder, corpus: Path | None) -> tuple[RagEngine, float]:
+    """The evaluation engine over a corpus.jsonl, or over the bundled article when there is none."""
+    documents = load_corpus(corpus) if corpus else default_corpus()
+    name = corpus.parent.name if corpus else "bundled"
+    return evaluation_engine(settings, embedder, documents, name=name)
+
+
 def run_qa(engine: RagEngine, questions: Sequence[dict[str, Any]], *, top_k: int) -> list[QuestionResult]:
     engine.warm_up()
     results = []
@@ -146,9 +153,7 @@ def qa_report(results: Sequence[QuestionResult], *, per_question: bool) -> dict[
 def evaluate_qa(
     settings: Settings, embedder: Embedder, qa_path: Path, *, corpus: Path | None, per_question: bool, top_k: int
 ) -> dict[str, Any]:
-    documents = load_corpus(corpus) if corpus else default_corpus()
-    name = corpus.parent.name if corpus else "bundled"
-    engine, index_seconds = evaluation_engine(settings, embedder, documents, name=name)
+    engine, index_seconds = qa_engine(settings, embedder, corpus)
     report = qa_report(run_qa(engine, read_jsonl(qa_path), top_k=top_k), per_question=per_question)
     report["index_seconds"] = round(index_seconds, 1)
     report["ranking"] = settings.ranking
