@@ -117,7 +117,9 @@ class Composer:
         self.retriever = retriever
         self.abstain_threshold = abstain_threshold
         content = retriever.generation.content
+        # Query-independent sentence properties, computed once per generation rather than per question.
         self._centrality = centrality(content.sentences, content.sentence_vectors)
+        self._names_time = [mentions_time(sentence.text) for sentence in content.sentences]
 
     def missing_terms(self, query: Query, hits: list[Hit]) -> float:
         """IDF-weighted share of the question's terms that none of the retrieved passages contains."""
@@ -151,7 +153,7 @@ class Composer:
                 SIMILARITY_WEIGHT * similarity
                 + (1 - SIMILARITY_WEIGHT) * best_chunk[position]
                 - CENTRALITY_PENALTY * float(self._centrality[position])
-                + (TIME_BONUS if wants_time and mentions_time(sentence.text) else 0.0)
+                + (TIME_BONUS if wants_time and self._names_time[position] else 0.0)
             )
             peak = similarity - float(others[:BACKGROUND_SIZE].mean())
             result.append(Candidate(sentence, position, score, similarity, peak))

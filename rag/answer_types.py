@@ -8,9 +8,11 @@ _TIME_QUESTION = re.compile(
     r"\b(kapan|kapankah|bilamana|tahun berapa|tanggal berapa|abad ke berapa|when|what year|which year|what date)\b",
     re.IGNORECASE,
 )
+# English months spelt like the Indonesian ones appear once; "may" is left out because the modal verb
+# would make most English sentences look like dates (a year still marks "May 2020").
 _MONTHS = (
     "januari|februari|maret|april|mei|juni|juli|agustus|september|oktober|november|desember|"
-    "january|february|march|may|june|july|august|october|december"
+    "january|february|march|june|july|august|october|december"
 )
 # A year (1000-2099), a month name, or a century ("abad ke-19", "19th century").
 _TIME = re.compile(

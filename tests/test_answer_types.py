@@ -21,3 +21,8 @@ def test_years_months_and_centuries_are_times() -> None:
     assert mentions_time("Acara itu berlangsung pada 3 April.")
     assert mentions_time("Candi ini dibangun pada abad ke-9.")
     assert not mentions_time("Korban mencapai 20450 orang di 12 kota.")
+
+
+def test_the_modal_verb_may_is_not_a_month() -> None:
+    assert not mentions_time("The treatment may reduce the risk of infection.")
+    assert mentions_time("The trial ended in May 2020.")
