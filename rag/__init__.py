@@ -15,6 +15,7 @@ from rag.errors import (
     ModelNotInstalledError,
     ModelVerificationError,
     RagError,
+    StorageFullError,
 )
 from rag.indexing import ReindexReport
 from rag.payloads import (
@@ -47,6 +48,7 @@ __all__ = [
     "ReindexReport",
     "Settings",
     "Span",
+    "StorageFullError",
     "StoredDocument",
     "answer_payload",
     "document_payload",

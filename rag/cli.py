@@ -120,19 +120,24 @@ def rm(doc_id: Annotated[str, typer.Argument(help="The id 'rag documents' shows.
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default RAG_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default RAG_PORT).")] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="Listen on a non-loopback address without RAG_API_KEYS.")
+    ] = False,
 ) -> None:
     """Serve the HTTP API; builds the index of the bundled article first if there is none."""
-    import uvicorn
-
-    from service.app import create_app
+    from service.server import check_exposure, configure_logging
+    from service.server import serve as run_server
 
     settings = Settings()
+    address = host or settings.host
+    configure_logging(settings.log_format)
+    check_exposure(settings, address, insecure=insecure)
     engine = RagEngine.from_settings(settings)
     if not engine.has_index():
         typer.echo("no index yet: indexing the bundled article", err=True)
         engine.reindex(progress=True)
     engine.warm_up()
-    uvicorn.run(create_app(settings, engine=engine), host=host or settings.host, port=port or settings.port)
+    run_server(settings, engine, host=address, port=port or settings.port)
 
 
 Ranking = Annotated[

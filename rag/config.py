@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "google/embeddinggemma-300m"
+# Comma-separated lists in the environment (RAG_API_KEYS=a,b), not JSON.
+CommaList = Annotated[tuple[str, ...], NoDecode]
+Keys = Annotated[tuple[SecretStr, ...], NoDecode]
 
 
 def _default_model_dir() -> Path:
@@ -46,3 +49,22 @@ class Settings(BaseSettings):
     )
     batch_size: int = Field(16, ge=1, description="Texts per embedding batch.")
     keep_generations: int = Field(3, ge=1, description="Index generations kept on disk.")
+    api_keys: Keys = Field((), description="Bearer keys for every route but GET /health; none: no access control.")
+    admin_keys: Keys = Field((), description="Bearer keys required to change documents or the index (if set).")
+    max_upload_bytes: int = Field(10_000_000, ge=1, description="Largest request body accepted (413 above).")
+    max_document_chars: int = Field(
+        5_000_000, ge=1, description="Most characters a document may hold once extracted (decompression bombs)."
+    )
+    rate_limit: str | None = Field(
+        None, description="Requests per client, e.g. '60/minute' (the 'limits' notation); none: unlimited."
+    )
+    request_timeout: float = Field(30.0, gt=0, description="Seconds a question, search or listing may take (503).")
+    cors_origins: CommaList = Field((), description="Origins allowed to call the API from a browser; none: CORS off.")
+    log_format: Literal["text", "json"] = Field("text", description="'json': one JSON object per log line.")
+
+    @field_validator("api_keys", "admin_keys", "cors_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value

@@ -91,13 +91,15 @@ def _visible_text(markup: str) -> tuple[str, str | None]:
 def _pdf_text(raw: bytes, name: str) -> tuple[str, tuple[int, ...], str | None]:
     """The text layer of a PDF, its pages joined by blank lines, each page's start offset and the title."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(raw))
         texts = [(page.extract_text() or "").strip() for page in reader.pages]
         title = reader.metadata.title if reader.metadata else None
-    except (PdfReadError, ValueError, KeyError) as exc:
+    except LimitReachedError as exc:
+        raise DocumentError(f"{name}: a compressed stream expands past the safety limit (decompression bomb?)") from exc
+    except (PyPdfError, ValueError, KeyError) as exc:
         raise DocumentError(f"{name}: not a readable PDF ({exc})") from exc
     starts, parts, offset = [], [], 0
     for text in texts:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import logging
+import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +16,7 @@ from rag.chunking import Chunker
 from rag.config import Settings
 from rag.documents import Document, Skipped, default_corpus, scan
 from rag.embedding import Embedder, SentenceTransformerEmbedder
-from rag.errors import IndexIncompatibleError, InvalidInputError, RagError
+from rag.errors import IndexCorruptError, IndexIncompatibleError, InvalidInputError, RagError, StorageFullError
 from rag.indexing import BUNDLED, Indexer, ReindexReport
 from rag.lexical import Tokenizer
 from rag.retrieval import Hit, Query, Retriever
@@ -26,6 +30,8 @@ MAX_TOP_K = 50
 # Ballerina dev 0.858 -> 0.875 -> 0.846. Larger weights let BM25 override better dense rankings.
 LEXICAL_WEIGHT = 0.05
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Health:
@@ -35,6 +41,7 @@ class Health:
     documents: int
     chunks: int
     detail: str
+    degraded: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,8 @@ class _Loaded:
     generation: Generation
     retriever: Retriever
     composer: Composer
+    current: str | None = None  # the name in CURRENT when this was loaded
+    degraded: str = ""  # why an earlier generation is served instead, if it is
 
 
 class RagEngine:
@@ -72,19 +81,43 @@ class RagEngine:
     def _current(self) -> _Loaded:
         name = self.store.current_name()
         loaded = self._loaded
-        if loaded is not None and loaded.generation.name == name:
+        if loaded is not None and loaded.current == name:
             return loaded
         with self._reload_lock:
+            name = self.store.current_name()
             loaded = self._loaded
-            if loaded is None or loaded.generation.name != self.store.current_name():
-                generation = self.store.load(model=self.embedder.model_name)
+            if loaded is None or loaded.current != name:
+                generation, degraded = self._last_good_generation()
                 retriever = Retriever(
                     generation, self._tokenizer, lexical_weight=LEXICAL_WEIGHT, ranking=self.settings.ranking
                 )
                 composer = Composer(retriever, abstain_threshold=self.settings.abstain_threshold)
-                loaded = _Loaded(generation, retriever, composer)
+                loaded = _Loaded(generation, retriever, composer, name, degraded)
                 self._loaded = loaded
             return loaded
+
+    def _last_good_generation(self) -> tuple[Generation, str]:
+        """The generation in service or, when it is damaged, the newest earlier one that loads, and why."""
+        model = self.embedder.model_name
+        try:
+            return self.store.load(model=model), ""
+        except IndexCorruptError as exc:
+            damage = exc.message
+        current = self.store.current_name() or ""
+        earlier = sorted(
+            (p.name for p in self.store.generations_dir.iterdir() if not p.name.startswith(".") and p.name < current),
+            reverse=True,
+        )
+        for name in earlier:
+            try:
+                generation = self.store.load_generation(name, model=model)
+            except (IndexCorruptError, IndexIncompatibleError):
+                continue
+            reason = f"generation {current} is damaged ({damage}); serving the previous generation {name}"
+            logger.error("index degraded: %s", reason)
+            return generation, reason
+        logger.error("index unusable: generation %s is damaged (%s) and no earlier one loads", current, damage)
+        raise IndexCorruptError(f"{damage}; no earlier generation is intact either, so rebuild with 'rag reindex'")
 
     def _query(self, loaded: _Loaded, text: str) -> Query:
         vector = self.embedder.embed_queries([text])[0]
@@ -136,11 +169,12 @@ class RagEngine:
 
     def health(self) -> Health:
         try:
-            generation = self._current().generation
+            loaded = self._current()
         except RagError as exc:
             return Health(False, None, self.embedder.model_name, 0, 0, exc.message)
-        counts = generation.manifest["counts"]
-        return Health(True, generation.name, generation.model, counts["documents"], counts["chunks"], "ok")
+        generation, degraded = loaded.generation, loaded.degraded
+        documents, chunks = generation.manifest["counts"]["documents"], generation.manifest["counts"]["chunks"]
+        return Health(True, generation.name, generation.model, documents, chunks, degraded or "ok", bool(degraded))
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -152,6 +186,28 @@ class RagEngine:
             Chunker(size=self.settings.chunk_size, overlap=self.settings.chunk_overlap),
             keep_generations=self.settings.keep_generations,
             sentences=sentences,
+            # A damaged current generation is not a reason to drop every document: build on the last good one.
+            previous=lambda: self._last_good_generation()[0],
+        )
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn a full disk into a StorageFullError; the generation in service is untouched."""
+        try:
+            yield
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise StorageFullError(self._full_message(exc)) from exc
+        except sqlite3.OperationalError as exc:
+            if "full" not in str(exc):
+                raise
+            raise StorageFullError(self._full_message(exc)) from exc
+
+    def _full_message(self, exc: Exception) -> str:
+        return (
+            f"the disk holding {self.settings.index_dir} is full ({exc}); nothing was changed: "
+            "free some space and retry"
         )
 
     def reindex(self, paths: Sequence[Path] = (), *, dry_run: bool = False, progress: bool = False) -> ReindexReport:
@@ -162,14 +218,17 @@ class RagEngine:
         else:
             roots = self._known_sources() or [BUNDLED]
             documents, skipped = self._scan_roots(roots)
-        return self._indexer().sync(documents, roots=roots, skipped=skipped, dry_run=dry_run, progress=progress)
+        with self._writing():
+            return self._indexer().sync(documents, roots=roots, skipped=skipped, dry_run=dry_run, progress=progress)
 
     def add_document(self, document: Document) -> ReindexReport:
         """Add or replace (same id) one document given directly, e.g. over HTTP."""
-        return self._indexer().sync([document], roots=[])
+        with self._writing():
+            return self._indexer().sync([document], roots=[])
 
     def remove_document(self, doc_id: str) -> ReindexReport:
-        return self._indexer().remove([doc_id])
+        with self._writing():
+            return self._indexer().remove([doc_id])
 
     def index_documents(
         self, documents: Sequence[Document], *, source: str, sentences: bool = True, progress: bool = False

@@ -65,3 +65,9 @@ class IndexBusyError(RagError):
     """Another process is writing the index."""
 
     code = "index_busy"
+
+
+class StorageFullError(RagError):
+    """The disk filled up while writing the index; the previous generation stays in service."""
+
+    code = "storage_full"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +62,7 @@ class Indexer:
         keep_generations: int = 3,
         lock_timeout: float = 600.0,
         sentences: bool = True,
+        previous: Callable[[], Generation] | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -71,10 +72,12 @@ class Indexer:
         self.lock_timeout = lock_timeout
         # Without sentences an index can rank passages but not compose answers (retrieval benchmarks).
         self.sentences = sentences
+        # How to load the generation to build on (default: the one in CURRENT).
+        self.load_previous = previous or (lambda: self.store.load(model=self.embedder.model_name))
 
     def _previous(self) -> Generation | None:
         try:
-            return self.store.load(model=self.embedder.model_name)
+            return self.load_previous()
         except (IndexNotFoundError, IndexIncompatibleError, IndexCorruptError):
             # A missing, other-model or damaged index is rebuilt from scratch.
             return None

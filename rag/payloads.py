@@ -84,7 +84,7 @@ def report_payload(report: ReindexReport) -> dict[str, Any]:
 
 def health_payload(health: Health) -> dict[str, Any]:
     return {
-        "status": "ready" if health.ready else "not_ready",
+        "status": "degraded" if health.degraded else "ready" if health.ready else "not_ready",
         "ready": health.ready,
         "generation": health.generation,
         "model": health.model,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from rag import (
     DocumentError,
@@ -20,7 +25,12 @@ from rag import (
     RagEngine,
     RagError,
     Settings,
+    StorageFullError,
 )
+from service.access import KeyRing
+from service.guards import BodyLimit, RateLimit, parse_rate
+from service.observability import Metrics, Observed
+from service.responses import REQUEST_ID_HEADER, ApiError, error_response
 from service.routes import router
 
 STATUS: dict[type[RagError], int] = {
@@ -33,33 +43,59 @@ STATUS: dict[type[RagError], int] = {
     IndexCorruptError: 503,
     ModelNotInstalledError: 503,
     ModelVerificationError: 503,
+    StorageFullError: 507,
 }
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
 
 
 async def _rag_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RagError)
-    return _error(STATUS.get(type(exc), 500), exc.code, exc.message)
+    return error_response(STATUS.get(type(exc), 500), exc.code, exc.message, scope=request.scope)
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, scope=request.scope, headers=exc.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = exc.errors()
     if any(p.get("type") == "json_invalid" for p in problems):
-        return _error(400, "malformed_json", "the request body is not valid JSON")
+        return error_response(400, "malformed_json", "the request body is not valid JSON", scope=request.scope)
     message = "; ".join(
         f"{'.'.join(str(part) for part in p.get('loc', ()) if part != 'body') or 'body'}: {p.get('msg')}"
         for p in problems
     )
-    return _error(422, "invalid_input", message)
+    return error_response(422, "invalid_input", message, scope=request.scope)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route accepts at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return _error(exc.status_code, "http_error", str(exc.detail))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return error_response(exc.status_code, "http_error", str(exc.detail), scope=request.scope, headers=headers)
+
+
+def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
+    """The generated schema, plus what only the settings know: the real longest question."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        components = schema["components"]["schemas"]
+        for model, field in (("AskRequest", "question"), ("SearchRequest", "query")):
+            components[model]["properties"][field]["maxLength"] = settings.max_question_chars
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def create_app(settings: Settings, *, engine: RagEngine | None = None) -> FastAPI:
@@ -69,12 +105,32 @@ def create_app(settings: Settings, *, engine: RagEngine | None = None) -> FastAP
         version="0.1.0",
         description=(
             "Ask free-form questions over your documents. Every answer sentence cites the exact passage "
-            "it came from (document, character offsets, quote), or the service says the documents don't say."
+            "it came from (document, character offsets, quote), or the service says the documents don't say. "
+            "When the server has keys, send `Authorization: Bearer <key>` (every route but `GET /health`). "
+            f"Every response carries an `{REQUEST_ID_HEADER}` header (yours, or a new one)."
         ),
     )
-    app.state.engine = engine or RagEngine.from_settings(settings)
+    app.state.settings = settings
+    app.state.engine = engine = engine or RagEngine.from_settings(settings)
+    app.state.keys = KeyRing(settings.api_keys, settings.admin_keys)
+    app.state.metrics = metrics = Metrics(engine)
     app.include_router(router)
     app.add_exception_handler(RagError, _rag_error)
+    app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # The last added middleware runs first: Observed sees every request, including refused ones.
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes)
+    if settings.rate_limit:
+        app.add_middleware(RateLimit, rate=parse_rate(settings.rate_limit))
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+        )
+    app.add_middleware(Observed, metrics=metrics)
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     return app

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
@@ -14,6 +17,7 @@ from rag import (
     Document,
     InvalidInputError,
     RagEngine,
+    Settings,
     answer_payload,
     document_payload,
     health_payload,
@@ -21,6 +25,10 @@ from rag import (
     report_payload,
     search_payload,
 )
+from service.access import require_admin, require_reader
+from service.guards import within_budget
+from service.observability import Metrics
+from service.responses import ApiError
 from service.schemas import (
     AskRequest,
     AskResponse,
@@ -31,19 +39,39 @@ from service.schemas import (
     ReindexResponse,
     SearchRequest,
     SearchResponse,
+    document_id,
 )
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorResponse, "description": "Malformed JSON."},
-    422: {"model": ErrorResponse, "description": "Invalid input (empty or too long question, bad top_k)."},
-    503: {"model": ErrorResponse, "description": "No usable index or model yet."},
-}
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    descriptions = {
+        400: "Malformed JSON.",
+        401: "No key, or an unknown one (when keys are configured); see WWW-Authenticate.",
+        403: "A read key on a route that changes documents (when admin keys are configured).",
+        404: "No document with this id.",
+        409: "Another process is writing the index.",
+        413: "The body is over RAG_MAX_UPLOAD_BYTES, or the document over RAG_MAX_DOCUMENT_CHARS.",
+        422: "Invalid input: blank or too long question, bad top_k, unsafe document id, unreadable document.",
+        429: "Too many requests from this client (RAG_RATE_LIMIT); see Retry-After.",
+        500: "Unexpected error; the message holds the request id to find it in the logs.",
+        503: "No usable index or model yet (the message says which command fixes it), or over RAG_REQUEST_TIMEOUT.",
+        507: "The disk is full; nothing was changed.",
+    }
+    return {status: {"model": ErrorResponse, "description": descriptions[status]} for status in statuses}
+
+
+COMMON = (401, 429, 500)
+WRITES = (400, 403, 409, 413, 422, 503, 507, *COMMON)
+READ_ERRORS = _errors(400, 422, 503, *COMMON)
+WRITE_ERRORS = _errors(*WRITES)
 
 # Documents added over HTTP have no file to rescan; `POST /reindex` keeps them as they are.
 API_SOURCE = "api"
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 router = APIRouter()
+reader = [Depends(require_reader)]
+admin = [Depends(require_admin)]
 
 
 def _engine(request: Request) -> RagEngine:
@@ -51,7 +79,17 @@ def _engine(request: Request) -> RagEngine:
     return engine
 
 
-@router.post("/ask", response_model=AskResponse, responses=ERRORS)
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+@router.post("/ask", response_model=AskResponse, responses=READ_ERRORS, dependencies=reader)
 async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
     """Answer a question from the indexed documents.
 
@@ -60,22 +98,29 @@ async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
     When the documents do not answer the question, `abstained` is true, the answer says so
     and there are no citations.
     """
-    answer = await run_in_threadpool(_engine(request).ask, body.question, top_k=body.top_k)
+    timeout = _settings(request).request_timeout
+    answer = await within_budget(timeout, _engine(request).ask, body.question, top_k=body.top_k)
+    _metrics(request).answers.labels(str(answer.abstained).lower()).inc()
     return answer_payload(answer)
 
 
-@router.post("/search", response_model=SearchResponse, responses=ERRORS)
+@router.post("/search", response_model=SearchResponse, responses=READ_ERRORS, dependencies=reader)
 async def search(body: SearchRequest, request: Request) -> dict[str, Any]:
     """List the passages that best match a query, best first, with dense and lexical scores."""
     engine = _engine(request)
-    hits = await run_in_threadpool(engine.search, body.query, top_k=body.top_k)
-    return search_payload(body.query, hits, engine.generation())
+
+    def run() -> dict[str, Any]:
+        # The generation is read first: hits from a newer one would be listed under the older name otherwise.
+        generation = engine.generation()
+        return search_payload(body.query, engine.search(body.query, top_k=body.top_k), generation)
+
+    return await within_budget(_settings(request).request_timeout, run)
 
 
-@router.get("/documents", response_model=list[DocumentOut], responses=ERRORS)
+@router.get("/documents", response_model=list[DocumentOut], responses=_errors(503, *COMMON), dependencies=reader)
 async def documents(request: Request) -> list[dict[str, Any]]:
     """List the indexed documents with their content hash and number of chunks."""
-    stored = await run_in_threadpool(_engine(request).documents)
+    stored = await within_budget(_settings(request).request_timeout, _engine(request).documents)
     return [document_payload(d) for d in stored]
 
 
@@ -90,7 +135,7 @@ UPLOAD_BODY: dict[str, Any] = {
                     "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary", "description": ".txt .md .html .pdf"},
-                        "id": {"type": "string", "description": "Defaults to the file name."},
+                        "id": {"type": "string", "description": "Defaults to the file's base name."},
                     },
                 }
             },
@@ -99,16 +144,32 @@ UPLOAD_BODY: dict[str, Any] = {
 }
 
 
+def _checked_id(value: str) -> str:
+    try:
+        return document_id(value)
+    except ValueError as exc:
+        raise InvalidInputError(f"id: {exc}") from exc
+
+
+def _upload_name(filename: str | None) -> str:
+    """The base name of an uploaded file: used for its suffix and the default id, never as a path."""
+    return PurePosixPath((filename or "").replace("\\", "/")).name or "upload.txt"
+
+
 async def _document_from_request(request: Request) -> Document:
     if request.headers.get("content-type", "").startswith(FORM_TYPES):
         # The context manager closes the spooled upload files.
         async with request.form() as form:
-            upload = form.get("file")
+            upload, given_id = form.get("file"), form.get("id")
             if not isinstance(upload, StarletteUploadFile):
                 raise InvalidInputError("send the document as a form field named 'file'")
-            name = upload.filename or "upload.txt"
-            doc_id = str(form.get("id") or name)
-            return parse_document(await upload.read(), name=name, doc_id=doc_id, source=API_SOURCE)
+            if given_id is not None and not isinstance(given_id, str):
+                raise InvalidInputError("the form field 'id' must be text")
+            name = _upload_name(upload.filename)
+            doc_id = _checked_id(given_id or name)
+            raw = await upload.read()
+        # PDF and HTML parsing is CPU work: off the event loop.
+        return await run_in_threadpool(parse_document, raw, name=name, doc_id=doc_id, source=API_SOURCE)
     try:
         body = DocumentIn.model_validate_json(await request.body())
     except ValidationError as exc:
@@ -117,36 +178,71 @@ async def _document_from_request(request: Request) -> Document:
     return Document(document.id, body.title or document.title, document.text, API_SOURCE)
 
 
-@router.post("/documents", response_model=ReindexResponse, responses=ERRORS, openapi_extra=UPLOAD_BODY)
+@router.post(
+    "/documents", response_model=ReindexResponse, responses=WRITE_ERRORS, openapi_extra=UPLOAD_BODY, dependencies=admin
+)
 async def add_document(request: Request) -> dict[str, Any]:
     """Add a document, or replace the one with the same id, and publish a new index generation.
 
-    Send JSON `{"id", "text", "title"?}`, or upload a file (`.txt`, `.md`, `.html`) as multipart
+    Send JSON `{"id", "text", "title"?}`, or upload a file (`.txt`, `.md`, `.html`, `.pdf`) as multipart
     form field `file` with an optional `id`. The response names the generation that holds it.
+    Binary, non-UTF-8 and empty files are refused (422), so are documents over the size limits (413).
     """
     document = await _document_from_request(request)
-    return report_payload(await run_in_threadpool(_engine(request).add_document, document))
+    limit = _settings(request).max_document_chars
+    if len(document.text) > limit:
+        raise ApiError(
+            413,
+            "too_large",
+            f"the document holds {len(document.text)} characters once extracted; the limit is {limit} "
+            "(RAG_MAX_DOCUMENT_CHARS)",
+        )
+    report = await run_in_threadpool(_engine(request).add_document, document)
+    _metrics(request).reindex.labels("add").observe(report.seconds)
+    return report_payload(report)
 
 
 @router.delete(
-    "/documents/{doc_id:path}", response_model=ReindexResponse, responses={**ERRORS, 404: {"model": ErrorResponse}}
+    "/documents/{doc_id:path}", response_model=ReindexResponse, responses=_errors(404, *WRITES), dependencies=admin
 )
 async def delete_document(doc_id: str, request: Request) -> dict[str, Any]:
     """Remove a document; the response names the generation without it."""
-    return report_payload(await run_in_threadpool(_engine(request).remove_document, doc_id))
+    report = await run_in_threadpool(_engine(request).remove_document, _checked_id(doc_id))
+    _metrics(request).reindex.labels("delete").observe(report.seconds)
+    return report_payload(report)
 
 
-@router.post("/reindex", response_model=ReindexResponse, responses={**ERRORS, 409: {"model": ErrorResponse}})
+@router.post("/reindex", response_model=ReindexResponse, responses=WRITE_ERRORS, dependencies=admin)
 async def reindex(request: Request) -> dict[str, Any]:
     """Rescan every known source and publish a new index generation if anything changed.
 
     Requests keep being answered from the previous generation until the new one is switched in.
     """
     report = await run_in_threadpool(_engine(request).reindex)
+    _metrics(request).reindex.labels("reindex").observe(report.seconds)
     return report_payload(report)
 
 
-@router.get("/health", response_model=HealthResponse)
+@router.get("/health", response_model=HealthResponse, responses=_errors(500))
 async def health(request: Request) -> dict[str, Any]:
-    """Report whether an index is loaded, which generation and model, and how many documents and chunks."""
+    """Whether an index is loaded (`ready`, or `degraded` with the reason), which generation and model, counts.
+
+    Always open, without a key, and never rate limited: meant for probes.
+    """
     return health_payload(await run_in_threadpool(_engine(request).health))
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Prometheus text format."},
+        **_errors(*COMMON),
+    },
+    dependencies=reader,
+)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics: requests and latency by route and status, answers and abstentions, index
+    generation, documents, chunks, and the duration of index writes made over HTTP."""
+    body = await run_in_threadpool(_metrics(request).render)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -2,17 +2,49 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Annotated
 
-MAX_QUESTION_CHARS = 1000
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
 MAX_TOP_K = 50
+# At least one character that is not white space (JSON Schema patterns match anywhere in the string).
+NOT_BLANK = r"\S"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def unicode_text(value: str) -> str:
+    """Refuse strings that cannot be UTF-8 (lone surrogates, e.g. from a JSON escape like \\ud800)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"not valid Unicode text (character {exc.start} is a lone surrogate)") from exc
+    return value
+
+
+def document_id(value: str) -> str:
+    """An id is a name, never a path out of anywhere: no '..' segment, no absolute path, no control characters."""
+    unicode_text(value)
+    if _CONTROL.search(value):
+        raise ValueError("a document id cannot hold control characters")
+    if PurePosixPath(value).is_absolute() or PureWindowsPath(value).is_absolute() or value.startswith("\\"):
+        raise ValueError("a document id cannot be an absolute path")
+    if ".." in re.split(r"[\\/]", value):
+        raise ValueError("a document id cannot hold a '..' segment")
+    return value
+
+
+Text = Annotated[str, AfterValidator(unicode_text)]
+DocumentId = Annotated[str, AfterValidator(document_id)]
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "Who plays Ok-ju?"}]})
 
-    question: str = Field(
-        ..., description=f"A free-form question, 1 to {MAX_QUESTION_CHARS} characters, in any language."
+    # maxLength is RAG_MAX_QUESTION_CHARS, written into the OpenAPI schema by create_app; the engine enforces it.
+    question: Text = Field(
+        ..., min_length=1, pattern=NOT_BLANK, description="A free-form question in any language (not blank)."
     )
     top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Passages to consider (default 5).")
 
@@ -20,7 +52,7 @@ class AskRequest(BaseModel):
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"query": "sutradara"}]})
 
-    query: str = Field(..., description=f"What to look for, 1 to {MAX_QUESTION_CHARS} characters.")
+    query: Text = Field(..., min_length=1, pattern=NOT_BLANK, description="What to look for (not blank).")
     top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Passages to return (default 5).")
 
 
@@ -30,9 +62,16 @@ class DocumentIn(BaseModel):
         json_schema_extra={"examples": [{"id": "notes/kebun.md", "text": "Kebun Raya Bogor didirikan pada 1817."}]},
     )
 
-    id: str = Field(..., min_length=1, max_length=500, description="Stable id; a document with this id is replaced.")
-    text: str = Field(..., min_length=1, description="The document's full text (citations point into it).")
-    title: str | None = Field(None, max_length=500, description="Defaults to the first Markdown heading or the id.")
+    id: DocumentId = Field(
+        ...,
+        min_length=1,
+        max_length=500,
+        description="Stable id (no '..' segment, not absolute, no control characters); the same id is replaced.",
+    )
+    text: Text = Field(
+        ..., min_length=1, pattern=NOT_BLANK, description="The document's full text (citations point into it)."
+    )
+    title: Text | None = Field(None, max_length=500, description="Defaults to the first Markdown heading or the id.")
 
 
 class IndexInfo(BaseModel):
@@ -106,7 +145,11 @@ class ReindexResponse(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    status: str = Field(..., description="'ready', or 'not_ready' when there is no usable index.")
+    status: str = Field(
+        ...,
+        description="'ready'; 'degraded' when the current generation is damaged and an earlier one is served "
+        "(`detail` says why); 'not_ready' when there is no usable index.",
+    )
     ready: bool
     generation: str | None
     model: str
@@ -116,8 +159,9 @@ class HealthResponse(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    code: str
-    message: str
+    code: str = Field(..., description="Stable, machine-readable: invalid_input, unauthorized, rate_limited...")
+    message: str = Field(..., description="What went wrong and how to fix it.")
+    request_id: str | None = Field(None, description="The X-Request-ID of the request, to find it in the logs.")
 
 
 class ErrorResponse(BaseModel):
