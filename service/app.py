@@ -33,6 +33,7 @@ from service.observability import Metrics, Observed
 from service.responses import REQUEST_ID_HEADER, ApiError, error_response
 from service.routes import router
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 STATUS: dict[type[RagError], int] = {
     InvalidInputError: 422,
     DocumentError: 422,
@@ -70,13 +71,13 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> str:
-    """Every method some route accepts at this path (Starlette names only the first route's)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
-    return ", ".join(sorted(methods))
+    """Every method some route accepts at this path (Starlette names only the first partial match's)."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -84,7 +85,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = _allowed_methods(request)
-    return error_response(exc.status_code, "http_error", str(exc.detail), scope=request.scope, headers=headers)
+    # FastAPI raises a bare 400 when the body cannot even be decoded (invalid UTF-8, say): it is not JSON either.
+    code = "malformed_json" if exc.status_code == 400 else "http_error"
+    return error_response(exc.status_code, code, str(exc.detail), scope=request.scope, headers=headers)
 
 
 def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:

@@ -53,17 +53,31 @@ class BodyLimit:
             await error_response(error.status, error.code, error.message, scope=scope)(scope, receive, send)
             return
         received = 0
+        exceeded = False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
+                    exceeded = True
                     raise too_large(self.limit)
             return message
 
-        await self.app(scope, counted, send)
+        async def unless_exceeded(message: Message) -> None:
+            # Whatever the app made of the interrupted body (a 400, say), the answer is the 413 below.
+            if not exceeded:
+                await send(message)
+
+        try:
+            await self.app(scope, counted, unless_exceeded)
+        except Exception:
+            if not exceeded:
+                raise
+        if exceeded:
+            error = too_large(self.limit)
+            await error_response(error.status, error.code, error.message, scope=scope)(scope, receive, send)
 
 
 class RateLimit:

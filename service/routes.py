@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -30,6 +30,7 @@ from service.guards import within_budget
 from service.observability import Metrics
 from service.responses import ApiError
 from service.schemas import (
+    SAFE_ID_PATTERN,
     AskRequest,
     AskResponse,
     DocumentIn,
@@ -135,7 +136,11 @@ UPLOAD_BODY: dict[str, Any] = {
                     "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary", "description": ".txt .md .html .pdf"},
-                        "id": {"type": "string", "description": "Defaults to the file's base name."},
+                        "id": {
+                            "type": "string",
+                            "pattern": SAFE_ID_PATTERN,
+                            "description": "Defaults to the file's base name.",
+                        },
                     },
                 }
             },
@@ -205,7 +210,9 @@ async def add_document(request: Request) -> dict[str, Any]:
 @router.delete(
     "/documents/{doc_id:path}", response_model=ReindexResponse, responses=_errors(404, *WRITES), dependencies=admin
 )
-async def delete_document(doc_id: str, request: Request) -> dict[str, Any]:
+async def delete_document(
+    doc_id: Annotated[str, Path(json_schema_extra={"pattern": SAFE_ID_PATTERN})], request: Request
+) -> dict[str, Any]:
     """Remove a document; the response names the generation without it."""
     report = await run_in_threadpool(_engine(request).remove_document, _checked_id(doc_id))
     _metrics(request).reindex.labels("delete").observe(report.seconds)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -12,6 +11,10 @@ MAX_TOP_K = 50
 # At least one character that is not white space (JSON Schema patterns match anywhere in the string).
 NOT_BLANK = r"\S"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# The document id rule as a JSON Schema pattern too: not starting with / or \ or a drive (C:), no '..' segment,
+# no control characters.
+SAFE_ID_PATTERN = r"^(?![/\\])(?![A-Za-z]:)(?!(?:.*[/\\])?\.\.(?:[/\\]|$))[^\x00-\x1f\x7f]+$"
+SAFE_ID = re.compile(SAFE_ID_PATTERN)
 
 
 def unicode_text(value: str) -> str:
@@ -28,10 +31,8 @@ def document_id(value: str) -> str:
     unicode_text(value)
     if _CONTROL.search(value):
         raise ValueError("a document id cannot hold control characters")
-    if PurePosixPath(value).is_absolute() or PureWindowsPath(value).is_absolute() or value.startswith("\\"):
-        raise ValueError("a document id cannot be an absolute path")
-    if ".." in re.split(r"[\\/]", value):
-        raise ValueError("a document id cannot hold a '..' segment")
+    if not SAFE_ID.search(value):
+        raise ValueError("a document id cannot be an absolute path or hold a '..' segment")
     return value
 
 
@@ -66,6 +67,7 @@ class DocumentIn(BaseModel):
         ...,
         min_length=1,
         max_length=500,
+        json_schema_extra={"pattern": SAFE_ID_PATTERN},
         description="Stable id (no '..' segment, not absolute, no control characters); the same id is replaced.",
     )
     text: Text = Field(
