@@ -104,10 +104,8 @@ class RagEngine:
         except IndexCorruptError as exc:
             damage = exc.message
         current = self.store.current_name() or ""
-        earlier = sorted(
-            (p.name for p in self.store.generations_dir.iterdir() if not p.name.startswith(".") and p.name < current),
-            reverse=True,
-        )
+        folders = self.store.generations_dir.iterdir() if self.store.generations_dir.is_dir() else iter(())
+        earlier = sorted((p.name for p in folders if not p.name.startswith(".") and p.name < current), reverse=True)
         for name in earlier:
             try:
                 generation = self.store.load_generation(name, model=model)
@@ -117,7 +115,10 @@ class RagEngine:
             logger.error("index degraded: %s", reason)
             return generation, reason
         logger.error("index unusable: generation %s is damaged (%s) and no earlier one loads", current, damage)
-        raise IndexCorruptError(f"{damage}; no earlier generation is intact either, so rebuild with 'rag reindex'")
+        raise IndexCorruptError(
+            f"{damage}; no earlier generation is intact either: rebuild with 'rag reindex FOLDER...' naming the "
+            "folders you indexed (documents added over HTTP must be sent again)"
+        )
 
     def _query(self, loaded: _Loaded, text: str) -> Query:
         vector = self.embedder.embed_queries([text])[0]
