@@ -55,18 +55,26 @@ class Metrics:
     def __init__(self, engine: RagEngine) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "rag_http_requests", "HTTP requests by route and status.", ["method", "route", "status"],
+            "rag_http_requests",
+            "HTTP requests by route and status.",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "rag_http_request_duration_seconds", "HTTP request latency by route.", ["method", "route"],
+            "rag_http_request_duration_seconds",
+            "HTTP request latency by route.",
+            ["method", "route"],
             registry=self.registry,
         )
-        self.answers = Counter("rag_answers", "Answers given, by whether they abstained.", ["abstained"],
-                               registry=self.registry)
+        self.answers = Counter(
+            "rag_answers", "Answers given, by whether they abstained.", ["abstained"], registry=self.registry
+        )
         self.reindex = Histogram(
-            "rag_reindex_duration_seconds", "Index writes made over HTTP (add, delete, reindex).", ["operation"],
-            buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600), registry=self.registry,
+            "rag_reindex_duration_seconds",
+            "Index writes made over HTTP (add, delete, reindex).",
+            ["operation"],
+            buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600),
+            registry=self.registry,
         )
         self.registry.register(IndexCollector(engine))
 

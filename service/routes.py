@@ -111,7 +111,8 @@ async def search(body: SearchRequest, request: Request) -> dict[str, Any]:
     engine = _engine(request)
 
     def run() -> dict[str, Any]:
-        # The generation is read first: hits from a newer one would be listed under the older name otherwise.
+        # Both calls may load a new generation: off the event loop. (A generation published between them
+        # is still listed under the previous name: only the engine can pair hits with their generation.)
         generation = engine.generation()
         return search_payload(body.query, engine.search(body.query, top_k=body.top_k), generation)
 

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from rag import RagEngine
+from rag import InvalidInputError, RagEngine
 from rag.embedding import SentenceTransformerEmbedder
 from rag.store import IndexStore
 from service.app import create_app
+from service.server import check_exposure
 from tests.conftest import make_settings
 
 READ, ADMIN = "read-key-0123456789", "admin-key-9876543210"
@@ -110,3 +111,26 @@ def test_serve_refuses_a_public_address_without_keys(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "refusing to serve on 0.0.0.0 without keys" in result.stderr
     assert "--insecure" in result.stderr
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_loopback_hosts_need_no_keys(tmp_path: Path, host: str) -> None:
+    check_exposure(make_settings(tmp_path), host, insecure=False)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "example.org"])
+def test_public_hosts_need_keys_or_insecure_which_warns(
+    tmp_path: Path, host: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(InvalidInputError, match="RAG_API_KEYS"):
+        check_exposure(make_settings(tmp_path), host, insecure=False)
+    check_exposure(make_settings(tmp_path, api_keys=READ), host, insecure=False)
+    check_exposure(make_settings(tmp_path), host, insecure=True)
+    assert any(r.levelname == "WARNING" and "WITHOUT keys" in r.getMessage() for r in caplog.records)
+
+
+def test_a_bad_rate_limit_is_refused_at_start(tmp_path: Path, article_index: Path, embedder: Any) -> None:
+    config = make_settings(article_index, rate_limit="lots")
+    engine = RagEngine(config, embedder=embedder, store=IndexStore(article_index))
+    with pytest.raises(InvalidInputError, match="RAG_RATE_LIMIT"):
+        create_app(config, engine=engine)

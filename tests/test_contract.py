@@ -62,9 +62,7 @@ def test_generated_requests_get_documented_answers_and_never_a_5xx(api_schema: A
     """Schemathesis' default checks on valid and invalid requests: no 5xx, status, headers and body as documented,
     405 with Allow, invalid data rejected, the key enforced; and every error in the error shape."""
     operation = api_schema[path][method]
-    cases = st.one_of(
-        operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)
-    )
+    cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
 
     # An upload's bytes are "a binary string" to a schema: whether they are a readable document cannot be said
     # there, so a refused upload (422, e.g. a PNG) is not a contract breach. Every other check still applies.

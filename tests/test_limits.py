@@ -37,6 +37,7 @@ def _json(raw: bytes) -> dict[str, Any]:
     return {"content": raw, "headers": {"content-type": "application/json"}}
 
 
+# fmt: off
 HOSTILE: list[tuple[str, str, str, Any, int, str]] = [
     # (name, method, path, request keywords or a function making them, status, error code)
     ("empty question", "post", "/ask", {"json": {"question": ""}}, 422, "invalid_input"),
@@ -80,6 +81,7 @@ HOSTILE: list[tuple[str, str, str, Any, int, str]] = [
     ("text over RAG_MAX_DOCUMENT_CHARS", "post", "/documents", {"json": {"id": "long", "text": "kata " * 30_000}}, 413,
      "too_large"),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(("name", "method", "path", "sent", "status", "code"), HOSTILE, ids=[h[0] for h in HOSTILE])
