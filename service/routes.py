@@ -58,12 +58,32 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         503: "No usable index or model yet (the message says which command fixes it), or over RAG_REQUEST_TIMEOUT.",
         507: "The disk is full; nothing was changed.",
     }
-    return {status: {"model": ErrorResponse, "description": descriptions[status]} for status in statuses}
+    headers = {
+        401: {
+            "WWW-Authenticate": {"description": 'Bearer realm="rag"', "required": True, "schema": {"type": "string"}}
+        },
+        403: {
+            "WWW-Authenticate": {
+                "description": 'error="insufficient_scope"',
+                "required": True,
+                "schema": {"type": "string"},
+            }
+        },
+        429: {"Retry-After": {"description": "Seconds to wait.", "required": True, "schema": {"type": "integer"}}},
+    }
+    return {
+        status: {
+            "model": ErrorResponse,
+            "description": descriptions[status],
+            **({"headers": headers[status]} if status in headers else {}),
+        }
+        for status in statuses
+    }
 
 
 COMMON = (401, 429, 500)
 WRITES = (400, 403, 409, 413, 422, 503, 507, *COMMON)
-READ_ERRORS = _errors(400, 422, 503, *COMMON)
+READ_ERRORS = _errors(400, 413, 422, 503, *COMMON)
 WRITE_ERRORS = _errors(*WRITES)
 
 # Documents added over HTTP have no file to rescan; `POST /reindex` keeps them as they are.
