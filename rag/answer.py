@@ -201,7 +201,7 @@ class Composer:
                 Citation(
                     n,
                     first.doc_id,
-                    stored.document.title if stored else first.doc_id,
+                    stored.document.label if stored else first.doc_id,
                     first.start,
                     last.end,
                     quote,

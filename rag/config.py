@@ -44,5 +44,10 @@ class Settings(BaseSettings):
         0.045,
         description="Below this confidence (how far the best sentence stands out) the service abstains.",
     )
+    untitled_context: Literal["lead", "name", "none"] = Field(
+        "lead",
+        description="What fills the model's title slot for a document without a title: its first sentence, "
+        "its file name as words, or nothing.",
+    )
     batch_size: int = Field(16, ge=1, description="Texts per embedding batch.")
     keep_generations: int = Field(3, ge=1, description="Index generations kept on disk.")

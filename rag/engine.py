@@ -10,10 +10,10 @@ from pathlib import Path
 from rag.answer import Answer, Composer
 from rag.chunking import Chunker
 from rag.config import Settings
-from rag.documents import Document, Skipped, default_corpus, scan
+from rag.documents import Document
 from rag.embedding import Embedder, SentenceTransformerEmbedder
 from rag.errors import IndexIncompatibleError, InvalidInputError, RagError
-from rag.indexing import BUNDLED, Indexer, ReindexReport
+from rag.indexing import Indexer, ReindexReport
 from rag.lexical import Tokenizer
 from rag.retrieval import Hit, Query, Retriever
 from rag.store import Generation, IndexStore, StoredDocument
@@ -152,49 +152,29 @@ class RagEngine:
             Chunker(size=self.settings.chunk_size, overlap=self.settings.chunk_overlap),
             keep_generations=self.settings.keep_generations,
             sentences=sentences,
+            untitled=self.settings.untitled_context,
         )
 
-    def reindex(self, paths: Sequence[Path] = (), *, dry_run: bool = False, progress: bool = False) -> ReindexReport:
-        """Index the given files and folders; with none, rescan every known source (the bundled article at first)."""
-        if paths:
-            documents, skipped = scan(paths)
-            roots = [str(p.resolve()) for p in paths]
-        else:
-            roots = self._known_sources() or [BUNDLED]
-            documents, skipped = self._scan_roots(roots)
-        return self._indexer().sync(documents, roots=roots, skipped=skipped, dry_run=dry_run, progress=progress)
+    def reindex(
+        self, paths: Sequence[Path] = (), *, dry_run: bool = False, progress: bool = False, prune: bool = False
+    ) -> ReindexReport:
+        """Index the given files and folders; with none, rescan every known one (the bundled article at first).
+
+        Known folders that are missing keep their documents unless `prune` is set.
+        """
+        return self._indexer().reindex(paths, dry_run=dry_run, progress=progress, prune=prune)
 
     def add_document(self, document: Document) -> ReindexReport:
         """Add or replace (same id) one document given directly, e.g. over HTTP."""
-        return self._indexer().sync([document], roots=[])
+        return self._indexer().add([document])
 
     def remove_document(self, doc_id: str) -> ReindexReport:
         return self._indexer().remove([doc_id])
 
-    def index_documents(
-        self, documents: Sequence[Document], *, source: str, sentences: bool = True, progress: bool = False
-    ) -> ReindexReport:
-        """Make the index hold exactly these documents (used for evaluation corpora)."""
-        return self._indexer(sentences=sentences).sync(documents, roots=[source], progress=progress, replace=True)
-
-    def _known_sources(self) -> list[str]:
-        try:
-            return list(self._current().generation.content.sources)
-        except RagError:
-            return []
-
-    @staticmethod
-    def _scan_roots(roots: Sequence[str]) -> tuple[list[Document], list[Skipped]]:
-        documents: list[Document] = []
-        skipped: list[Skipped] = []
-        for root in roots:
-            if root == BUNDLED:
-                documents.extend(default_corpus())
-            elif Path(root).exists():
-                found, missed = scan([Path(root)])
-                documents.extend(found)
-                skipped.extend(missed)
-        return documents, skipped
+    def index_files(self, paths: Sequence[Path], *, sentences: bool = True, progress: bool = False) -> ReindexReport:
+        """Make the index hold exactly the files under `paths`, read as `rag reindex` reads them
+        (evaluation corpora; without sentences the index ranks passages but composes no answers)."""
+        return self._indexer(sentences=sentences).replace_all(paths, progress=progress)
 
     def has_index(self) -> bool:
         return self.store.current_name() is not None

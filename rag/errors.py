@@ -65,3 +65,9 @@ class IndexBusyError(RagError):
     """Another process is writing the index."""
 
     code = "index_busy"
+
+
+class DocumentConflictError(RagError):
+    """A document id that already belongs to a document from another source."""
+
+    code = "document_conflict"

@@ -47,7 +47,7 @@ class Retriever:
         self.lexical = LexicalIndex([c.text for c in generation.content.chunks], tokenizer)
         self.lexical_weight = lexical_weight
         self.ranking = ranking
-        self._titles = {d.document.id: d.document.title for d in generation.content.documents}
+        self._titles = {d.document.id: d.document.label for d in generation.content.documents}
 
     def prepare(self, text: str, vector: Vectors) -> Query:
         terms = self.lexical.query_terms(text)

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag import (
+    DocumentConflictError,
     DocumentError,
     DocumentNotFoundError,
     IndexBusyError,
@@ -27,6 +28,7 @@ STATUS: dict[type[RagError], int] = {
     InvalidInputError: 422,
     DocumentError: 422,
     DocumentNotFoundError: 404,
+    DocumentConflictError: 409,
     IndexBusyError: 409,
     IndexNotFoundError: 503,
     IndexIncompatibleError: 503,
