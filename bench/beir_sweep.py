@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from rag.config import Settings
-from rag.embedding import SentenceTransformerEmbedder
 from rag.corpus_files import read_corpus, read_jsonl
+from rag.embedding import SentenceTransformerEmbedder
 from rag.evaluation import evaluation_engine, read_qrels
 from rag.lexical import INDONESIAN, LexicalIndex, Tokenizer
 from rag.metrics import ndcg_at

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.answer import Answer, Composer
+from rag.calibration import params_for
 from rag.chunking import Chunker
 from rag.config import Settings
 from rag.documents import Document
@@ -81,7 +82,8 @@ class RagEngine:
                 retriever = Retriever(
                     generation, self._tokenizer, lexical_weight=LEXICAL_WEIGHT, ranking=self.settings.ranking
                 )
-                composer = Composer(retriever, abstain_threshold=self.settings.abstain_threshold)
+                params = params_for(generation.model, abstain_threshold=self.settings.abstain_threshold)
+                composer = Composer(retriever, params=params)
                 loaded = _Loaded(generation, retriever, composer)
                 self._loaded = loaded
             return loaded
