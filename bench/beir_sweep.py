@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from rag.config import Settings
+from rag.corpus_files import read_corpus, read_jsonl
 from rag.embedding import SentenceTransformerEmbedder
-from rag.evaluation import _qrels, evaluation_engine, load_corpus, read_jsonl
+from rag.evaluation import evaluation_engine, read_qrels
 from rag.lexical import INDONESIAN, LexicalIndex, Tokenizer
 from rag.metrics import ndcg_at
 
@@ -44,23 +45,23 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     embedder = SentenceTransformerEmbedder.from_settings(settings)
-    documents = load_corpus(args.folder / "corpus.jsonl")
-    engine, _ = evaluation_engine(settings, embedder, documents, name=args.folder.name, sentences=False)
+    documents = read_corpus(args.folder / "corpus.jsonl")
+    engine, ids, _ = evaluation_engine(settings, embedder, documents, name=args.folder.name, form="md", sentences=False)
     retriever = engine.retriever()
     chunks = retriever.generation.content.chunks
-    doc_ids = sorted({c.doc_id for c in chunks})
+    doc_ids = sorted({ids[c.doc_id] for c in chunks})
     doc_position = {d: i for i, d in enumerate(doc_ids)}
-    chunk_doc = np.array([doc_position[c.doc_id] for c in chunks])
+    chunk_doc = np.array([doc_position[ids[c.doc_id]] for c in chunks])
     titles = {d.id: d.title for d in documents}
     texts = {d.id: d.text for d in documents}
-    qrels = _qrels(args.folder / "qrels" / "test.tsv")
+    qrels = read_qrels(args.folder / "qrels" / "test.tsv")
     queries = [q for q in read_jsonl(args.folder / "queries.jsonl") if str(q["_id"]) in qrels][: args.limit]
     vectors = embedder.embed_queries([str(q["text"]) for q in queries])
     tokenizer = Tokenizer()
     lexical_views = {
         "chunk, id stem": (LexicalIndex([c.text for c in chunks], IndonesianOnly()), False),
         "chunk": (LexicalIndex([c.text for c in chunks], tokenizer), False),
-        "title+chunk": (LexicalIndex([f"{titles[c.doc_id]}\n{c.text}" for c in chunks], tokenizer), False),
+        "title+chunk": (LexicalIndex([f"{titles[ids[c.doc_id]]}\n{c.text}" for c in chunks], tokenizer), False),
         "title+doc": (LexicalIndex([f"{titles[d]}\n{texts[d]}" for d in doc_ids], tokenizer), True),
     }
 

@@ -8,11 +8,13 @@ penalty, the bonus for time sentences on 'when' questions and the second-sentenc
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 from qa_bench import open_qa_bench
 
-import rag.answer
+from rag.answer import Composer
+from rag.calibration import params_for
 from rag.metrics import holds
 
 
@@ -20,7 +22,7 @@ def main() -> None:
     bench = open_qa_bench()
     settings, embedder, engine = bench.settings, bench.embedder, bench.engine
     retriever = engine.retriever()
-    composer = rag.answer.Composer(retriever, abstain_threshold=settings.abstain_threshold)
+    base = params_for(embedder.model_name, abstain_threshold=settings.abstain_threshold)
     questions = bench.questions
     vectors = embedder.embed_queries([q["question"] for q in questions])
     prepared = []
@@ -29,8 +31,8 @@ def main() -> None:
         prepared.append((item, query, retriever.search(query, k=settings.top_k)))
     print("centrality  time bonus  margin  answer acc  false abst  unanswerable abstained  chars")
     for penalty, bonus, margin in itertools.product([0.0, 0.1, 0.15, 0.2], [0.0, 0.05], [0.05, 0.08, 0.1]):
-        # The composer reads these module constants on every call.
-        rag.answer.CENTRALITY_PENALTY, rag.answer.TIME_BONUS, rag.answer.SECOND_SENTENCE_MARGIN = penalty, bonus, margin
+        params = replace(base, centrality_penalty=penalty, time_bonus=bonus, second_sentence_margin=margin)
+        composer = Composer(retriever, params=params)
         correct, declined, declined_right, lengths = [], [], [], []
         for item, query, hits in prepared:
             answer = composer.compose(query, hits)

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
+from rag.corpus_files import read_jsonl
 from rag.embedding import SentenceTransformerEmbedder
 from rag.engine import RagEngine
-from rag.evaluation import qa_engine, read_jsonl
+from rag.evaluation import qa_engine
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,9 @@ def open_qa_bench() -> QaBench:
     parser = argparse.ArgumentParser()
     parser.add_argument("qa", type=Path)
     parser.add_argument("--corpus", type=Path)
+    parser.add_argument("--files", default="md", choices=["md", "txt-title", "txt"])
     args = parser.parse_args()
     settings = Settings()
     embedder = SentenceTransformerEmbedder.from_settings(settings)
-    engine, _ = qa_engine(settings, embedder, args.corpus)
+    engine, _ = qa_engine(settings, embedder, args.corpus, form=args.files)
     return QaBench(settings, embedder, engine, read_jsonl(args.qa))

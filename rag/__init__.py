@@ -5,6 +5,7 @@ from rag.config import Settings
 from rag.documents import Document, Span, parse_document
 from rag.engine import Health, RagEngine
 from rag.errors import (
+    DocumentConflictError,
     DocumentError,
     DocumentNotFoundError,
     IndexBusyError,
@@ -32,6 +33,7 @@ __all__ = [
     "Answer",
     "Citation",
     "Document",
+    "DocumentConflictError",
     "DocumentError",
     "DocumentNotFoundError",
     "Health",

@@ -8,38 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answer_types import asks_for_time, mentions_time
+from rag.calibration import CompositionParams
 from rag.documents import Span
 from rag.embedding import Vectors
 from rag.retrieval import Hit, Query, Retriever
 
 MAX_ANSWER_CHARS = 300
-# A second sentence joins the answer when its score is within this margin of the best one and the two
-# stay under MAX_ANSWER_CHARS (bench/composition_sweep.py, TyDi dev answer accuracy with the other
-# constants below: margin 0.05 -> 0.841, 0.08 -> 0.848, 0.1 -> 0.850; mean answer 192 / 203 / 208 chars).
-SECOND_SENTENCE_MARGIN = 0.1
-# Sentence score = SIMILARITY_WEIGHT * cosine(question, sentence) + (1 - it) * cosine(question, its chunk).
-# Chosen by bench/fusion_sweep.py; adding shared-term overlap lowered TyDi accuracy (0.834 -> 0.782).
-SIMILARITY_WEIGHT = 0.6
-# Confidence penalty per unit of missing question terms (bench/abstention_sweep.py on TyDi, threshold 0.045:
-# without it 0.4% false abstentions and 77% of held-out-gold questions answered; with 0.1, 1.2% and 36%).
-MISSING_TERMS_PENALTY = 0.1
-# Below this cosine the best sentence is not about the question at all, however much it stands out:
-# off-topic questions reach at most 0.16 on the bundled article, answerable TyDi questions at least 0.24.
-MIN_SIMILARITY = 0.20
-# How many of the best other sentences form the background a candidate must stand out from.
-BACKGROUND_SIZE = 10
-# Typical cosine of a question with an on-topic sentence that does not answer it (the mean over the
-# article is about 0.33 for the dev questions); pads the background of corpora with fewer than
-# BACKGROUND_SIZE sentences, so a tiny corpus still needs a clearly matching sentence.
-BACKGROUND_FLOOR = 0.30
-# Sentences that resemble their whole document (lead sentences, summaries) are close to every question
-# about it without answering any in particular, like hubs in a nearest-neighbour graph. A sentence's
-# score is lowered by this much times its cosine with the mean of its document's other sentences
-# (bench/composition_sweep.py, TyDi dev answer accuracy: 0 -> 0.841, 0.1 -> 0.850, 0.15 -> 0.848, 0.2 -> 0.841).
-CENTRALITY_PENALTY = 0.1
-# A 'when' question is answered by a sentence that names a time: such sentences get this bonus
-# (TyDi dev, where 133 of 565 questions ask when; answer accuracy without it 0.834, with it 0.850).
-TIME_BONUS = 0.05
 NO_ANSWER = "The documents don't say."
 
 
@@ -113,9 +87,9 @@ def centrality(sentences: Sequence[Span], vectors: Vectors) -> Vectors:
 class Composer:
     """Picks the source sentences that answer a question and cites each of them."""
 
-    def __init__(self, retriever: Retriever, *, abstain_threshold: float) -> None:
+    def __init__(self, retriever: Retriever, *, params: CompositionParams) -> None:
         self.retriever = retriever
-        self.abstain_threshold = abstain_threshold
+        self.params = params
         content = retriever.generation.content
         # Query-independent sentence properties, computed once per generation rather than per question.
         self._centrality = centrality(content.sentences, content.sentence_vectors)
@@ -130,7 +104,7 @@ class Composer:
         present = set().union(*(lexical.terms_of(hit.position) for hit in hits))
         return sum(lexical.idf(t) for t in query.terms if t not in present) / total
 
-    def candidates(self, query: Query, hits: list[Hit]) -> list[Candidate]:
+    def candidates(self, query: Query, hits: list[Hit], *, exclude: frozenset[str] = frozenset()) -> list[Candidate]:
         generation = self.retriever.generation
         best_chunk: dict[int, float] = {}
         for hit in hits:
@@ -138,10 +112,15 @@ class Composer:
                 best_chunk[position] = max(best_chunk.get(position, -1.0), hit.dense)
         if not best_chunk:
             return []
+        p = self.params
         everything = generation.content.sentence_vectors @ query.vector.reshape(-1)
-        top = min(BACKGROUND_SIZE + 1, len(everything))
+        if exclude:
+            # Excluded documents' sentences drop to the lowest cosine: they cannot form the background.
+            mask = np.array([s.doc_id in exclude for s in generation.content.sentences])
+            everything = np.where(mask, np.float32(-1.0), everything)
+        top = min(p.background_size + 1, len(everything))
         best = np.sort(np.partition(everything, len(everything) - top)[len(everything) - top :])[::-1]
-        best = np.concatenate([best, np.full(BACKGROUND_SIZE + 1 - len(best), BACKGROUND_FLOOR)])
+        best = np.concatenate([best, np.full(p.background_size + 1 - len(best), p.background_floor)])
         wants_time = asks_for_time(query.text)
         result = []
         for position in sorted(best_chunk):
@@ -150,30 +129,32 @@ class Composer:
             others = np.delete(best, int(np.argmin(np.abs(best - similarity))))
             sentence = generation.content.sentences[position]
             score = (
-                SIMILARITY_WEIGHT * similarity
-                + (1 - SIMILARITY_WEIGHT) * best_chunk[position]
-                - CENTRALITY_PENALTY * float(self._centrality[position])
-                + (TIME_BONUS if wants_time and self._names_time[position] else 0.0)
+                p.similarity_weight * similarity
+                + (1 - p.similarity_weight) * best_chunk[position]
+                - p.centrality_penalty * float(self._centrality[position])
+                + (p.time_bonus if wants_time and self._names_time[position] else 0.0)
             )
-            peak = similarity - float(others[:BACKGROUND_SIZE].mean())
+            peak = similarity - float(others[: p.background_size].mean())
             result.append(Candidate(sentence, position, score, similarity, peak))
         result.sort(key=lambda c: -c.score)
         return result
 
-    def compose(self, query: Query, hits: list[Hit]) -> Answer:
-        ranked = self.candidates(query, hits)
+    def compose(self, query: Query, hits: list[Hit], *, exclude: frozenset[str] = frozenset()) -> Answer:
+        """The answer from the retrieved hits; `exclude` names documents treated as not indexed (evaluation)."""
+        ranked = self.candidates(query, hits, exclude=exclude)
         # A question whose rare words appear in none of the retrieved passages is probably about
         # something else; the penalty scales with coverage so cross-language questions are spared.
-        penalty = MISSING_TERMS_PENALTY * query.coverage * self.missing_terms(query, hits)
+        p = self.params
+        penalty = p.missing_terms_penalty * query.coverage * self.missing_terms(query, hits)
         confidence = max((c.peak for c in ranked[:3]), default=0.0) - penalty
-        on_topic = any(c.similarity >= MIN_SIMILARITY for c in ranked[:3])
-        if not ranked or not on_topic or confidence < self.abstain_threshold:
+        on_topic = any(c.similarity >= p.min_similarity for c in ranked[:3])
+        if not ranked or not on_topic or confidence < p.abstain_threshold:
             return self._answer(query, NO_ANSWER, True, confidence, [], hits)
         best, chosen = ranked[0], [ranked[0]]
         if len(ranked) > 1:
             second = ranked[1]
             fits = len(best.sentence.text) + len(second.sentence.text) <= MAX_ANSWER_CHARS
-            if fits and second.score >= best.score - SECOND_SENTENCE_MARGIN:
+            if fits and second.score >= best.score - p.second_sentence_margin:
                 chosen.append(second)
         return self._cite(query, chosen, confidence, hits)
 
@@ -201,7 +182,7 @@ class Composer:
                 Citation(
                     n,
                     first.doc_id,
-                    stored.document.title if stored else first.doc_id,
+                    stored.document.label if stored else first.doc_id,
                     first.start,
                     last.end,
                     quote,

@@ -11,8 +11,9 @@ import click
 import typer
 
 from rag.config import Settings
+from rag.corpus_files import FILE_FORMS, FileForm
 from rag.engine import RagEngine
-from rag.errors import RagError
+from rag.errors import InvalidInputError, RagError
 from rag.installer import install_model
 from rag.payloads import answer_payload, document_payload, report_payload, search_payload
 
@@ -83,9 +84,10 @@ def reindex(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders; none rescans known sources.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan, write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Drop the documents of folders that no longer exist.")] = False,
 ) -> None:
     """Index documents: new ones are added, changed ones re-embedded, vanished ones dropped."""
-    report = _engine().reindex(paths or [], dry_run=dry_run, progress=not as_json)
+    report = _engine().reindex(paths or [], dry_run=dry_run, progress=not as_json, prune=prune)
     if as_json:
         _print_json(report_payload(report))
         return
@@ -96,6 +98,11 @@ def reindex(
     )
     for skipped in report.skipped:
         typer.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+    for missing in report.missing:
+        typer.echo(
+            f"source missing: {missing.path}: {missing.documents:,} documents kept; 'rag reindex --prune' drops them",
+            err=True,
+        )
 
 
 @app.command()
@@ -106,7 +113,7 @@ def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON."
         _print_json([document_payload(d) for d in stored])
         return
     for d in stored:
-        typer.echo(f"{d.document.id}\t{d.document.title}\t{d.chunk_count} chunks\t{d.document.hash[:12]}")
+        typer.echo(f"{d.document.id}\t{d.document.label}\t{d.chunk_count} chunks\t{d.document.hash[:12]}")
 
 
 @app.command()
@@ -154,20 +161,28 @@ def evaluate(
     ranking: Ranking = None,
     top_k: Annotated[int | None, typer.Option("--top-k", help="Passages per question.")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N BEIR queries.")] = None,
+    files: Annotated[
+        str, typer.Option("--files", help="How the corpus is written before indexing: md, txt-title or txt.")
+    ] = "md",
 ) -> None:
     """Measure answer accuracy, citation support, abstention and retrieval on a data set."""
     from rag.embedding import SentenceTransformerEmbedder
     from rag.evaluation import evaluate_beir, evaluate_qa
     from rag.reporting import format_report
 
+    if files not in FILE_FORMS:
+        raise InvalidInputError(f"--files must be one of {', '.join(FILE_FORMS)}, got {files!r}")
+    form: FileForm = files
     base = Settings()
     settings = base.model_copy(update={"ranking": ranking}) if ranking else base
     embedder = SentenceTransformerEmbedder.from_settings(settings)
     if data.is_dir():
-        report = evaluate_beir(settings, embedder, data, limit=limit)
+        report = evaluate_beir(settings, embedder, data, limit=limit, form=form)
     else:
         k = top_k or settings.top_k
-        report = evaluate_qa(settings, embedder, data, corpus=corpus, per_question=per_question, top_k=k)
+        report = evaluate_qa(
+            settings, embedder, data, corpus=corpus, per_question=per_question, top_k=k, form=form
+        )
     if as_json:
         _print_json(report)
     else:
@@ -201,4 +216,9 @@ def main() -> None:
     except click.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
+    except Exception as exc:  # the one place an unexpected error becomes a line instead of a traceback
+        if verbose:
+            raise
+        typer.echo(f"error: unexpected {type(exc).__name__}: {exc} (run 'rag -v ...' for the traceback)", err=True)
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

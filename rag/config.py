@@ -43,9 +43,15 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(100, ge=0, description="Characters shared by neighbouring chunks.")
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     max_question_chars: int = Field(1000, ge=1, description="Longest question accepted.")
-    abstain_threshold: float = Field(
-        0.045,
-        description="Below this confidence (how far the best sentence stands out) the service abstains.",
+    abstain_threshold: float | None = Field(
+        None,
+        description="Below this confidence (how far the best sentence stands out) the service abstains; "
+        "unset: the value calibrated for the model (0.045 for EmbeddingGemma).",
+    )
+    untitled_context: Literal["lead", "name", "none"] = Field(
+        "lead",
+        description="What fills the model's title slot for a document without a title: its first sentence, "
+        "its file name as words, or nothing.",
     )
     batch_size: int = Field(16, ge=1, description="Texts per embedding batch.")
     keep_generations: int = Field(3, ge=1, description="Index generations kept on disk.")

@@ -6,12 +6,14 @@ import bisect
 import hashlib
 import io
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 from rag.errors import DocumentError
+from rag.sources import BUNDLED, BUNDLED_SOURCE, Source
+from rag.titles import find_title
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -19,7 +21,7 @@ PDF_SUFFIX = ".pdf"
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {PDF_SUFFIX}
 PAGE_BREAK = "\n\n"
 _BLANK_LINES = re.compile(r"\n\s*\n\s*")
-_MARKDOWN_HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 
 
 def content_hash(text: str) -> str:
@@ -30,7 +32,8 @@ def content_hash(text: str) -> str:
 class Document:
     """A source text; every offset in the service points into `text`.
 
-    `pages` holds the offset where each page starts (PDF only; empty otherwise).
+    `title` is the title the file declares ("" when it has none); `pages` holds the offset where
+    each page starts (PDF only; empty otherwise).
     """
 
     id: str
@@ -39,10 +42,17 @@ class Document:
     source: str = ""
     hash: str = field(default="")
     pages: tuple[int, ...] = ()
+    # (size, modification time in ns) of the file it was read from; (0, 0) when there is none.
+    stamp: tuple[int, int] = (0, 0)
 
     def __post_init__(self) -> None:
         if not self.hash:
             object.__setattr__(self, "hash", content_hash(self.text))
+
+    @property
+    def label(self) -> str:
+        """What to call the document: its title, or its file name when it has none."""
+        return self.title or self.id.rsplit("/", 1)[-1]
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding `offset`, or None for documents without pages."""
@@ -65,12 +75,6 @@ class Skipped:
 
     path: str
     reason: str
-
-
-def title_for(text: str, fallback: str) -> str:
-    """A Markdown document's first heading, otherwise the file name without its suffix."""
-    heading = _MARKDOWN_HEADING.search(text)
-    return heading.group(1) if heading else fallback
 
 
 def _visible_text(markup: str) -> tuple[str, str | None]:
@@ -118,51 +122,66 @@ def parse_document(raw: bytes, *, name: str, doc_id: str, source: str) -> Docume
         text, pages, pdf_title = _pdf_text(raw, name)
         if not text.strip():
             raise DocumentError(f"{name}: no text layer (scanned PDF?); run OCR first")
-        return Document(doc_id, pdf_title or Path(name).stem, text, source, pages=pages)
+        return Document(doc_id, (pdf_title or "").strip() or find_title(text), text, source, pages=pages)
     if b"\x00" in raw:
         raise DocumentError(f"{name}: looks binary (contains NUL bytes)")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DocumentError(f"{name}: not valid UTF-8 (byte {exc.start}); convert it to UTF-8") from exc
-    title: str | None = None
+    html_title: str | None = None
     if suffix in HTML_SUFFIXES:
-        text, title = _visible_text(text)
+        text, html_title = _visible_text(text)
     if not text.strip():
         raise DocumentError(f"{name}: empty")
-    return Document(id=doc_id, title=title or title_for(text, Path(name).stem), text=text, source=source)
+    title = html_title or find_title(text, markdown=suffix in MARKDOWN_SUFFIXES)
+    return Document(id=doc_id, title=title, text=text, source=source)
 
 
 def read_document(path: Path, doc_id: str) -> Document:
-    return parse_document(path.read_bytes(), name=str(path), doc_id=doc_id, source=str(path.resolve()))
+    stat = path.stat()
+    document = parse_document(path.read_bytes(), name=str(path), doc_id=doc_id, source=str(path))
+    return replace(document, stamp=(stat.st_size, stat.st_mtime_ns))
 
 
-def scan(paths: Iterable[Path]) -> tuple[list[Document], list[Skipped]]:
-    """Read every supported file under the given files and folders.
+def scan(
+    roots: Sequence[Source], *, known: Mapping[str, Document] | None = None
+) -> tuple[list[Document], list[Skipped]]:
+    """Read every supported file under the given roots (hidden files and folders left out).
 
-    A file's id is its path relative to the folder above the one it was found in,
-    so `rag reindex notes/` names `notes/a.md` "notes/a.md" wherever it is run from.
+    A file whose size and modification time equal those of the `known` document with its id is
+    not read again: that document is returned as it is.
     """
+    known = known or {}
     documents: dict[str, Document] = {}
     skipped: list[Skipped] = []
-    for root in paths:
-        if not root.exists():
-            raise DocumentError(f"{root}: no such file or folder")
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        base = root.resolve().parent
+    for root in roots:
+        base = Path(root.path)
+        if not base.exists():
+            raise DocumentError(f"{base}: no such file or folder")
+        files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else [base]
         for path in files:
-            if any(part.startswith(".") for part in path.relative_to(root).parts if root.is_dir()):
+            relative = path.relative_to(base).as_posix() if base.is_dir() else ""
+            if any(part.startswith(".") for part in relative.split("/")):
                 continue
-            doc_id = path.resolve().relative_to(base).as_posix()
+            doc_id = root.doc_id(relative)
+            before = known.get(doc_id)
             try:
-                documents[doc_id] = read_document(path, doc_id)
+                stat = path.stat()
+                unchanged = before is not None and before.stamp == (stat.st_size, stat.st_mtime_ns)
+                if before is not None and unchanged and before.source == str(path):
+                    documents[doc_id] = before
+                else:
+                    documents[doc_id] = read_document(path, doc_id)
             except DocumentError as exc:
                 skipped.append(Skipped(str(path), exc.message))
+            except OSError as exc:
+                skipped.append(Skipped(str(path), f"unreadable ({exc.strerror or exc})"))
     return list(documents.values()), skipped
 
 
 def default_corpus() -> list[Document]:
-    """The bundled article about the Korean film Ballerina (2023), in Indonesian."""
-    resource = resources.files("rag").joinpath("data/ballerina_id.txt")
-    text = resource.read_text(encoding="utf-8")
-    return [Document(id="ballerina_id.txt", title="Ballerina (2023)", text=text, source="bundled")]
+    """The bundled article about the Korean film Ballerina (2023), in Indonesian, read as any file is."""
+    name = BUNDLED_SOURCE.name
+    raw = resources.files("rag").joinpath(f"data/{name}").read_bytes()
+    return [parse_document(raw, name=name, doc_id=name, source=BUNDLED)]

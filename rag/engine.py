@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.answer import Answer, Composer
+from rag.calibration import params_for
 from rag.chunking import Chunker
 from rag.config import Settings
-from rag.documents import Document, Skipped, default_corpus, scan
+from rag.documents import Document
 from rag.embedding import Embedder, SentenceTransformerEmbedder
 from rag.errors import IndexCorruptError, IndexIncompatibleError, InvalidInputError, RagError, StorageFullError
-from rag.indexing import BUNDLED, Indexer, ReindexReport
+from rag.indexing import Indexer, ReindexReport
 from rag.lexical import Tokenizer
 from rag.retrieval import Hit, Query, Retriever
 from rag.store import Generation, IndexStore, StoredDocument
@@ -91,7 +92,8 @@ class RagEngine:
                 retriever = Retriever(
                     generation, self._tokenizer, lexical_weight=LEXICAL_WEIGHT, ranking=self.settings.ranking
                 )
-                composer = Composer(retriever, abstain_threshold=self.settings.abstain_threshold)
+                params = params_for(generation.model, abstain_threshold=self.settings.abstain_threshold)
+                composer = Composer(retriever, params=params)
                 loaded = _Loaded(generation, retriever, composer, name, degraded)
                 self._loaded = loaded
             return loaded
@@ -104,9 +106,7 @@ class RagEngine:
         except IndexCorruptError as exc:
             damage = exc.message
         current = self.store.current_name() or ""
-        folders = self.store.generations_dir.iterdir() if self.store.generations_dir.is_dir() else iter(())
-        earlier = sorted((p.name for p in folders if not p.name.startswith(".") and p.name < current), reverse=True)
-        for name in earlier:
+        for name in reversed([n for n in self.store.finished() if n < current]):
             try:
                 generation = self.store.load_generation(name, model=model)
             except (IndexCorruptError, IndexIncompatibleError):
@@ -116,8 +116,8 @@ class RagEngine:
             return generation, reason
         logger.error("index unusable: generation %s is damaged (%s) and no earlier one loads", current, damage)
         raise IndexCorruptError(
-            f"{damage}; no earlier generation is intact either: rebuild with 'rag reindex FOLDER...' naming the "
-            "folders you indexed (documents added over HTTP must be sent again)"
+            f"{damage}; no earlier generation is intact either: rebuild with 'rag reindex' (it rescans the indexed "
+            "folders; documents added over HTTP must be sent again)"
         )
 
     def _query(self, loaded: _Loaded, text: str) -> Query:
@@ -187,8 +187,7 @@ class RagEngine:
             Chunker(size=self.settings.chunk_size, overlap=self.settings.chunk_overlap),
             keep_generations=self.settings.keep_generations,
             sentences=sentences,
-            # A damaged current generation is not a reason to drop every document: build on the last good one.
-            previous=lambda: self._last_good_generation()[0],
+            untitled=self.settings.untitled_context,
         )
 
     @contextmanager
@@ -211,50 +210,29 @@ class RagEngine:
             "free some space and retry"
         )
 
-    def reindex(self, paths: Sequence[Path] = (), *, dry_run: bool = False, progress: bool = False) -> ReindexReport:
-        """Index the given files and folders; with none, rescan every known source (the bundled article at first)."""
-        if paths:
-            documents, skipped = scan(paths)
-            roots = [str(p.resolve()) for p in paths]
-        else:
-            roots = self._known_sources() or [BUNDLED]
-            documents, skipped = self._scan_roots(roots)
+    def reindex(
+        self, paths: Sequence[Path] = (), *, dry_run: bool = False, progress: bool = False, prune: bool = False
+    ) -> ReindexReport:
+        """Index the given files and folders; with none, rescan every known one (the bundled article at first).
+
+        Known folders that are missing keep their documents unless `prune` is set.
+        """
         with self._writing():
-            return self._indexer().sync(documents, roots=roots, skipped=skipped, dry_run=dry_run, progress=progress)
+            return self._indexer().reindex(paths, dry_run=dry_run, progress=progress, prune=prune)
 
     def add_document(self, document: Document) -> ReindexReport:
         """Add or replace (same id) one document given directly, e.g. over HTTP."""
         with self._writing():
-            return self._indexer().sync([document], roots=[])
+            return self._indexer().add([document])
 
     def remove_document(self, doc_id: str) -> ReindexReport:
         with self._writing():
             return self._indexer().remove([doc_id])
 
-    def index_documents(
-        self, documents: Sequence[Document], *, source: str, sentences: bool = True, progress: bool = False
-    ) -> ReindexReport:
-        """Make the index hold exactly these documents (used for evaluation corpora)."""
-        return self._indexer(sentences=sentences).sync(documents, roots=[source], progress=progress, replace=True)
-
-    def _known_sources(self) -> list[str]:
-        try:
-            return list(self._current().generation.content.sources)
-        except RagError:
-            return []
-
-    @staticmethod
-    def _scan_roots(roots: Sequence[str]) -> tuple[list[Document], list[Skipped]]:
-        documents: list[Document] = []
-        skipped: list[Skipped] = []
-        for root in roots:
-            if root == BUNDLED:
-                documents.extend(default_corpus())
-            elif Path(root).exists():
-                found, missed = scan([Path(root)])
-                documents.extend(found)
-                skipped.extend(missed)
-        return documents, skipped
+    def index_files(self, paths: Sequence[Path], *, sentences: bool = True, progress: bool = False) -> ReindexReport:
+        """Make the index hold exactly the files under `paths`, read as `rag reindex` reads them
+        (evaluation corpora; without sentences the index ranks passages but composes no answers)."""
+        return self._indexer(sentences=sentences).replace_all(paths, progress=progress)
 
     def has_index(self) -> bool:
         return self.store.current_name() is not None

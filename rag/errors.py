@@ -67,6 +67,12 @@ class IndexBusyError(RagError):
     code = "index_busy"
 
 
+class DocumentConflictError(RagError):
+    """A document id that already belongs to a document from another source."""
+
+    code = "document_conflict"
+
+
 class StorageFullError(RagError):
     """The disk filled up while writing the index; the previous generation stays in service."""
 

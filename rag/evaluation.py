@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -14,10 +13,9 @@ from typing import Any
 from tqdm import tqdm
 
 from rag.config import Settings
-from rag.documents import Document, default_corpus
+from rag.corpus_files import CorpusRow, FileForm, read_corpus, read_jsonl, write_corpus
 from rag.embedding import Embedder
 from rag.engine import RagEngine
-from rag.errors import DocumentError
 from rag.metrics import first_rank, holds, mrr_at, ndcg_at, percentile, recall_at, reciprocal_rank
 from rag.store import IndexStore
 from rag.vector_cache import VectorCache
@@ -39,45 +37,60 @@ class QuestionResult:
     embed_seconds: float
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    try:
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    except (OSError, ValueError) as exc:
-        raise DocumentError(f"{path}: cannot read JSON lines ({exc})") from exc
-
-
-def load_corpus(path: Path) -> list[Document]:
-    """A BEIR-style corpus.jsonl ({"_id", "title", "text"}) as documents."""
-    return [
-        Document(id=str(row["_id"]), title=str(row.get("title") or ""), text=str(row["text"]), source=str(path))
-        for row in read_jsonl(path)
-        if str(row.get("text", "")).strip()
-    ]
-
-
 def evaluation_engine(
-    settings: Settings, embedder: Embedder, documents: Sequence[Document], *, name: str, sentences: bool = True
-) -> tuple[RagEngine, float]:
-    """An engine over an evaluation index kept under settings.eval_dir (reused while the corpus is the same)."""
+    settings: Settings,
+    embedder: Embedder,
+    rows: Sequence[CorpusRow],
+    *,
+    name: str,
+    form: FileForm,
+    sentences: bool = True,
+) -> tuple[RagEngine, dict[str, str], float]:
+    """An engine over an evaluation corpus written as files and indexed like `rag reindex FOLDER`.
+
+    The index is kept under settings.eval_dir while the corpus and settings are the same. Returns
+    the engine, indexed document id -> corpus id, and the indexing time.
+    """
     digest = hashlib.sha256()
-    for document in documents:
-        digest.update(f"{document.id}\0{document.title}\0{document.hash}\0".encode())
-    key = f"{name}-{settings.chunk_size}-{settings.chunk_overlap}-{int(sentences)}-{digest.hexdigest()[:12]}"
+    for row in rows:
+        digest.update(f"{row.id}\0{row.title}\0{row.text}\0".encode())
+    key = "-".join(
+        [name, form, str(settings.chunk_size), str(settings.chunk_overlap), settings.untitled_context]
+        + [str(int(sentences)), digest.hexdigest()[:12]]
+    )
+    root = settings.eval_dir / key
+    files = write_corpus(rows, root / "files" / name, form)
+    local = settings.model_copy(update={"index_dir": root / "index"})
+    # One vector cache for every evaluation index: the QA and BEIR views of a corpus share their vectors.
+    cache = VectorCache(settings.eval_dir / "embeddings.sqlite")
+    engine = RagEngine(local, embedder=embedder, store=IndexStore(root / "index"), cache=cache)
+    started = time.perf_counter()
+    engine.index_files([root / "files" / name], sentences=sentences, progress=True)
+    seconds = time.perf_counter() - started
+    ids = {d.document.id: files[Path(d.document.source).name] for d in engine.documents()}
+    return engine, ids, seconds
+
+
+def qa_engine(
+    settings: Settings, embedder: Embedder, corpus: Path | None, *, form: FileForm = "md"
+) -> tuple[RagEngine, float]:
+    """The evaluation engine over a corpus.jsonl written as files, or over the bundled article's file."""
+    if corpus is None:
+        return bundled_engine(settings, embedder)
+    engine, _, seconds = evaluation_engine(settings, embedder, read_corpus(corpus), name=corpus.parent.name, form=form)
+    return engine, seconds
+
+
+def bundled_engine(settings: Settings, embedder: Embedder) -> tuple[RagEngine, float]:
+    """The bundled article indexed exactly as `rag reindex` indexes it on first use."""
+    key = f"bundled-{settings.chunk_size}-{settings.chunk_overlap}-{settings.untitled_context}"
     index_dir = settings.eval_dir / key
     local = settings.model_copy(update={"index_dir": index_dir})
-    # One vector cache for every evaluation index: the QA and BEIR views of a corpus share their vectors.
     cache = VectorCache(settings.eval_dir / "embeddings.sqlite")
     engine = RagEngine(local, embedder=embedder, store=IndexStore(index_dir), cache=cache)
     started = time.perf_counter()
-    engine.index_documents(documents, source=f"eval:{name}", sentences=sentences, progress=True)
+    engine.reindex(progress=True)
     return engine, time.perf_counter() - started
-
-
-def qa_engine(settings: Settings, embedder: Embedder, corpus: Path | None) -> tuple[RagEngine, float]:
-    """The evaluation engine over a corpus.jsonl, or over the bundled article when there is none."""
-    documents = load_corpus(corpus) if corpus else default_corpus()
-    name = corpus.parent.name if corpus else "bundled"
-    return evaluation_engine(settings, embedder, documents, name=name)
 
 
 def run_qa(engine: RagEngine, questions: Sequence[dict[str, Any]], *, top_k: int) -> list[QuestionResult]:
@@ -151,16 +164,24 @@ def qa_report(results: Sequence[QuestionResult], *, per_question: bool) -> dict[
 
 
 def evaluate_qa(
-    settings: Settings, embedder: Embedder, qa_path: Path, *, corpus: Path | None, per_question: bool, top_k: int
+    settings: Settings,
+    embedder: Embedder,
+    qa_path: Path,
+    *,
+    corpus: Path | None,
+    per_question: bool,
+    top_k: int,
+    form: FileForm = "md",
 ) -> dict[str, Any]:
-    engine, index_seconds = qa_engine(settings, embedder, corpus)
+    engine, index_seconds = qa_engine(settings, embedder, corpus, form=form)
     report = qa_report(run_qa(engine, read_jsonl(qa_path), top_k=top_k), per_question=per_question)
     report["index_seconds"] = round(index_seconds, 1)
     report["ranking"] = settings.ranking
+    report["files"] = form if corpus else "bundled"
     return report
 
 
-def _qrels(path: Path) -> dict[str, dict[str, int]]:
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     relevant: dict[str, dict[str, int]] = {}
     with path.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
@@ -168,17 +189,21 @@ def _qrels(path: Path) -> dict[str, dict[str, int]]:
     return relevant
 
 
-def evaluate_beir(settings: Settings, embedder: Embedder, folder: Path, *, limit: int | None = None) -> dict[str, Any]:
+def evaluate_beir(
+    settings: Settings, embedder: Embedder, folder: Path, *, limit: int | None = None, form: FileForm = "md"
+) -> dict[str, Any]:
     """nDCG@10, Recall@10/100 and MRR@10 of document ranking on a BEIR folder's test queries."""
-    documents = load_corpus(folder / "corpus.jsonl")
-    engine, index_seconds = evaluation_engine(settings, embedder, documents, name=folder.name, sentences=False)
-    qrels = _qrels(folder / "qrels" / "test.tsv")
+    documents = read_corpus(folder / "corpus.jsonl")
+    engine, ids, index_seconds = evaluation_engine(
+        settings, embedder, documents, name=folder.name, form=form, sentences=False
+    )
+    qrels = read_qrels(folder / "qrels" / "test.tsv")
     queries = [q for q in read_jsonl(folder / "queries.jsonl") if str(q["_id"]) in qrels][:limit]
     rows: dict[str, list[float]] = {"ndcg@10": [], "recall@10": [], "recall@100": [], "mrr@10": []}
     latencies = []
     for query in tqdm(queries, desc="ranking", unit="query"):
         started = time.perf_counter()
-        ranked = [doc for doc, _ in engine.rank_documents(str(query["text"]), k=100)]
+        ranked = [ids[doc] for doc, _ in engine.rank_documents(str(query["text"]), k=100)]
         latencies.append(time.perf_counter() - started)
         relevant = qrels[str(query["_id"])]
         rows["ndcg@10"].append(ndcg_at(ranked, relevant, 10))
@@ -190,6 +215,7 @@ def evaluate_beir(settings: Settings, embedder: Embedder, folder: Path, *, limit
         "dataset": folder.name,
         "ranking": settings.ranking,
         "documents": len(documents),
+        "files": form,
         "queries": len(queries),
         **{name: round(sum(values) / len(values), 4) if values else None for name, values in rows.items()},
         "index_seconds": round(index_seconds, 1),

@@ -58,7 +58,7 @@ def search_payload(query: str, hits: list[Hit], generation: Generation) -> dict[
 def document_payload(stored: StoredDocument) -> dict[str, Any]:
     return {
         "id": stored.document.id,
-        "title": stored.document.title,
+        "title": stored.document.label,
         "source": stored.document.source,
         "hash": stored.document.hash,
         "characters": len(stored.document.text),
@@ -77,6 +77,7 @@ def report_payload(report: ReindexReport) -> dict[str, Any]:
         "removed": report.removed,
         "unchanged": report.unchanged,
         "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+        "missing_sources": [{"path": m.path, "documents_kept": m.documents} for m in report.missing],
         "texts_embedded": report.texts_embedded,
         "seconds": round(report.seconds, 3),
     }

@@ -7,7 +7,7 @@ from typing import Any
 QA_COLUMNS = [
     ("answer_accuracy", "answer acc"),
     ("citation_support", "cite support"),
-    ("hit_at_1", "Hit@1"),
+    ("hit_at_1", "top chunk"),
     ("hit_at_3", "Hit@3"),
     ("mrr", "MRR"),
     ("false_abstention_rate", "false abst"),
@@ -37,12 +37,15 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 def format_report(report: dict[str, Any]) -> str:
     if report["kind"] == "beir":
         names = ["ndcg@10", "recall@10", "recall@100", "mrr@10", "index_seconds", "latency_ms_p50"]
-        head = f"{report['dataset']}: {report['documents']} documents, {report['queries']} queries, {report['ranking']}"
+        head = (
+            f"{report['dataset']}: {report['documents']} documents as {report['files']} files, "
+            f"{report['queries']} queries, {report['ranking']}"
+        )
         return head + "\n" + _table(names, [[_cell(report[n]) for n in names]])
     groups = [("all", report["overall"]), *report["by_language"].items()]
     header = ["set", "n", *[label for _, label in QA_COLUMNS]]
     rows = [[name, str(s["questions"]), *[_cell(s[key]) for key, _ in QA_COLUMNS]] for name, s in groups]
-    text = f"ranking: {report['ranking']}\n" + _table(header, rows)
+    text = f"ranking: {report['ranking']}, files: {report.get('files', '-')}\n" + _table(header, rows)
     for q in report.get("questions", []):
         verdict = "ok" if (q["correct"] if q["answerable"] else q["abstained"]) else "WRONG"
         text += f"\n{verdict:5} {q['id']} [{q['lang']}] {q['question']}\n      -> {q['answer'][:200]}"

@@ -47,7 +47,7 @@ class Retriever:
         self.lexical = LexicalIndex([c.text for c in generation.content.chunks], tokenizer)
         self.lexical_weight = lexical_weight
         self.ranking = ranking
-        self._titles = {d.document.id: d.document.title for d in generation.content.documents}
+        self._titles = {d.document.id: d.document.label for d in generation.content.documents}
 
     def prepare(self, text: str, vector: Vectors) -> Query:
         terms = self.lexical.query_terms(text)
@@ -94,8 +94,11 @@ class Retriever:
                     break
         return list(best.items())
 
-    def search(self, query: Query, *, k: int) -> list[Hit]:
+    def search(self, query: Query, *, k: int, exclude: frozenset[str] = frozenset()) -> list[Hit]:
+        """The k best chunks; `exclude` leaves out documents, as if they were not indexed (evaluation)."""
         fused, dense, lexical = self.fused_scores(query)
+        if exclude:
+            fused = np.where([c.doc_id in exclude for c in self.generation.content.chunks], -np.inf, fused)
         order = np.argsort(-fused, kind="stable")[:k]
         chunks = self.generation.content.chunks
         return [

@@ -20,7 +20,10 @@ from rag.documents import Document, Span
 from rag.embedding import Vectors
 from rag.errors import IndexCorruptError, IndexIncompatibleError, IndexNotFoundError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+# Format 2 lacks the files' size and modification time; it is read with (0, 0), so its files are
+# read once more by the next reindex, which then writes format 3.
+READABLE_FORMATS = (2, 3)
 GENERATIONS = "generations"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -31,7 +34,8 @@ SENTENCE_VECTORS = "sentences.faiss"
 SCHEMA = """
 CREATE TABLE documents (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, hash TEXT NOT NULL,
-    text TEXT NOT NULL, pages TEXT NOT NULL, added_at REAL NOT NULL, updated_at REAL NOT NULL
+    text TEXT NOT NULL, pages TEXT NOT NULL, added_at REAL NOT NULL, updated_at REAL NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0, mtime_ns INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
 CREATE TABLE sentences (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
@@ -148,13 +152,30 @@ class IndexStore:
             raise IndexNotFoundError(f"no index in {self.root}; run 'rag reindex' to build one")
         return self.load_generation(name, model=model)
 
+    def finished(self) -> list[str]:
+        """Names of the finished generations, oldest first."""
+        if not self.generations_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.generations_dir.iterdir() if not p.name.startswith("."))
+
+    def load_newest_readable(self, *, model: str) -> Generation | None:
+        """The generation in service, or when it cannot be read the newest one that can (None if none)."""
+        current = self.current_name()
+        names = [n for n in reversed(self.finished()) if n != current]
+        for name in [current, *names] if current else names:
+            try:
+                return self.load_generation(name, model=model)
+            except (IndexCorruptError, IndexIncompatibleError):
+                continue
+        return None
+
     def load_generation(self, name: str, *, model: str) -> Generation:
         path = self.generations_dir / name
         try:
             manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise IndexCorruptError(f"index generation {name} has no readable manifest; run 'rag reindex'") from exc
-        if manifest.get("format_version") != FORMAT_VERSION:
+        if manifest.get("format_version") not in READABLE_FORMATS:
             raise IndexIncompatibleError(
                 f"index format {manifest.get('format_version')} in {path}, this version reads "
                 f"{FORMAT_VERSION}; run 'rag reindex'"
@@ -182,14 +203,16 @@ class IndexStore:
         connection = sqlite3.connect(f"file:{path / TABLES}?mode=ro", uri=True)
         try:
             texts: dict[str, str] = {}
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(documents)")}
+            stamp = "d.size, d.mtime_ns" if "mtime_ns" in columns else "0, 0"
             rows = connection.execute(
-                "SELECT d.id, d.title, d.source, d.hash, d.text, d.pages, d.added_at, d.updated_at, "
+                f"SELECT d.id, d.title, d.source, d.hash, d.text, d.pages, d.added_at, d.updated_at, {stamp}, "
                 "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id) FROM documents d ORDER BY d.id"
             ).fetchall()
             documents = []
-            for doc_id, title, source, digest, text, pages, added, updated, count in rows:
+            for doc_id, title, source, digest, text, pages, added, updated, size, mtime, count in rows:
                 texts[doc_id] = text
-                document = Document(doc_id, title, text, source, digest, tuple(json.loads(pages)))
+                document = Document(doc_id, title, text, source, digest, tuple(json.loads(pages)), (size, mtime))
                 documents.append(StoredDocument(document, added, updated, count))
 
             def spans(table: str) -> list[Span]:
@@ -244,7 +267,7 @@ class IndexStore:
         if not self.generations_dir.is_dir():
             return []
         current = self.current_name()
-        finished = sorted(p.name for p in self.generations_dir.iterdir() if not p.name.startswith("."))
+        finished = self.finished()
         doomed = [n for n in finished[: max(0, len(finished) - keep)] if n != current]
         doomed += [p.name for p in self.generations_dir.iterdir() if p.name.startswith(".")]
         for name in doomed:
@@ -265,7 +288,7 @@ def _write_tables(path: Path, content: IndexContent) -> None:
         with connection:
             connection.executescript(SCHEMA)
             connection.executemany(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         s.document.id,
@@ -276,6 +299,8 @@ def _write_tables(path: Path, content: IndexContent) -> None:
                         json.dumps(list(s.document.pages)),
                         s.added_at,
                         s.updated_at,
+                        s.document.stamp[0],
+                        s.document.stamp[1],
                     )
                     for s in content.documents
                 ],

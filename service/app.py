@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from rag import (
+    DocumentConflictError,
     DocumentError,
     DocumentNotFoundError,
     IndexBusyError,
@@ -38,6 +39,7 @@ STATUS: dict[type[RagError], int] = {
     InvalidInputError: 422,
     DocumentError: 422,
     DocumentNotFoundError: 404,
+    DocumentConflictError: 409,
     IndexBusyError: 409,
     IndexNotFoundError: 503,
     IndexIncompatibleError: 503,

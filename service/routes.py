@@ -50,7 +50,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "No key, or an unknown one (when keys are configured); see WWW-Authenticate.",
         403: "A read key on a route that changes documents (when admin keys are configured).",
         404: "No document with this id.",
-        409: "Another process is writing the index.",
+        409: "Another process is writing the index, or the id belongs to a document from another source.",
         413: "The body is over RAG_MAX_UPLOAD_BYTES, or the document over RAG_MAX_DOCUMENT_CHARS.",
         422: "Invalid input: blank or too long question, bad top_k, unsafe document id, unreadable document.",
         429: "Too many requests from this client (RAG_RATE_LIMIT); see Retry-After.",

@@ -134,6 +134,11 @@ class SkippedOut(BaseModel):
     reason: str
 
 
+class MissingSourceOut(BaseModel):
+    path: str
+    documents_kept: int
+
+
 class ReindexResponse(BaseModel):
     generation: str | None
     dry_run: bool
@@ -142,6 +147,9 @@ class ReindexResponse(BaseModel):
     removed: list[str]
     unchanged: list[str]
     skipped: list[SkippedOut]
+    missing_sources: list[MissingSourceOut] = Field(
+        default_factory=list, description="Indexed folders not found: their documents are kept."
+    )
     texts_embedded: int
     seconds: float
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def make_pdf(pages: list[str], *, title: str) -> bytes:
+def make_pdf(pages: list[str], *, title: str | None) -> bytes:
     objects: list[bytes] = []
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
     objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
@@ -16,7 +16,7 @@ def make_pdf(pages: list[str], *, title: str) -> bytes:
             "/Resources << /Font << /F1 3 0 R >> >> >>".encode()
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    objects.append(f"<< /Title ({title}) >>".encode())
+    objects.append(f"<< /Title ({title}) >>".encode() if title is not None else b"<< >>")
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

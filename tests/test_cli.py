@@ -104,3 +104,33 @@ def test_eval_reports_accuracy_abstention_and_per_question_verdicts(tmp_path: Pa
     assert report["by_language"]["id"]["answerable"] == 1
     verdicts = {q["id"]: q["correct"] for q in report["questions"]}
     assert verdicts == {"q1": True, "q2": True, "q3": False, "q4": False}
+
+
+def test_eval_indexes_a_corpus_through_files_of_each_form(tmp_path: Path) -> None:
+    corpus = tmp_path / "mini" / "corpus.jsonl"
+    corpus.parent.mkdir()
+    rows = [
+        {"_id": "saman", "title": "Tari Saman", "text": "Tari ini berasal dari suku Gayo di Aceh."},
+        {"_id": "kecak", "title": "Tari Kecak", "text": "Tari ini berasal dari Bali dan dibawakan puluhan penari."},
+    ]
+    corpus.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    qa = tmp_path / "qa.jsonl"
+    question = {"id": "q1", "question": "Dari mana asal Tari Saman?", "answerable": True, "answers": [["Gayo"]]}
+    qa.write_text(json.dumps(question), encoding="utf-8")
+    env = {**os.environ, "RAG_EVAL_DIR": str(tmp_path / "eval")}
+    for form, suffix in (("md", ".md"), ("txt-title", ".txt"), ("txt", ".txt")):
+        result = subprocess.run(
+            [RAG, "eval", str(qa), "--corpus", str(corpus), "--files", form, "--json", "--per-question"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["files"] == form
+        assert report["overall"]["answer_accuracy"] == 1.0, report["questions"]
+        written = sorted(p.name for p in (tmp_path / "eval").glob(f"mini-{form}-*/files/mini/*"))
+        assert written == [f"kecak{suffix}", f"saman{suffix}"]
+    bad = subprocess.run([RAG, "eval", str(qa), "--files", "docx"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 1 and "--files must be one of" in bad.stderr

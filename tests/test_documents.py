@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from rag.documents import default_corpus, scan
+from rag.sources import resolve
 from tests.pdf import make_pdf
 
 
@@ -9,8 +10,8 @@ def test_scan_reads_text_and_markdown_with_ids_relative_to_the_folder(tmp_path: 
     (folder / "sub").mkdir(parents=True)
     (folder / "a.md").write_text("# Judul A\n\nIsi dokumen A.", encoding="utf-8")
     (folder / "sub" / "b.txt").write_text("Isi dokumen B.", encoding="utf-8")
-    documents, skipped = scan([folder])
-    assert {d.id: d.title for d in documents} == {"notes/a.md": "Judul A", "notes/sub/b.txt": "b"}
+    documents, skipped = scan(resolve([folder], []))
+    assert {d.id: d.label for d in documents} == {"notes/a.md": "Judul A", "notes/sub/b.txt": "b.txt"}
     assert skipped == []
 
 
@@ -20,7 +21,7 @@ def test_bad_files_are_skipped_with_a_reason(tmp_path: Path) -> None:
     (tmp_path / "empty.md").write_text("  \n", encoding="utf-8")
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     (tmp_path / "ok.txt").write_text("Baik.", encoding="utf-8")
-    documents, skipped = scan([tmp_path])
+    documents, skipped = scan(resolve([tmp_path], []))
     assert [d.id for d in documents] == [f"{tmp_path.name}/ok.txt"]
     reasons = {Path(s.path).name: s.reason for s in skipped}
     assert "UTF-8" in reasons["latin1.txt"]
@@ -39,7 +40,7 @@ def test_pdf_text_layer_keeps_page_starts(tmp_path: Path) -> None:
     pages = ["Candi Borobudur dibangun pada abad ke-9.", "Candi Prambanan adalah candi Hindu terbesar."]
     (tmp_path / "candi.pdf").write_bytes(make_pdf(pages, title="Candi Jawa"))
     (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
-    documents, skipped = scan([tmp_path])
+    documents, skipped = scan(resolve([tmp_path], []))
     (document,) = documents
     assert document.title == "Candi Jawa"
     assert document.pages == (0, len(pages[0]) + 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag import Answer, IndexNotFoundError, InvalidInputError, RagEngine
@@ -92,3 +93,22 @@ def test_indexing_a_folder_answers_from_the_new_file(fresh_engine: RagEngine, tm
     citation = answer.citations[0]
     assert citation.doc_id == "docs/kebun.md" and citation.title == "Kebun Raya"
     assert text[citation.start : citation.end] == citation.quote
+
+
+def test_the_bundled_article_is_indexed_exactly_as_its_file(
+    engine: RagEngine, fresh_engine: RagEngine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "ballerina_id.txt").write_text(ARTICLE, encoding="utf-8")
+    fresh_engine.reindex([folder])
+    bundled, copied = engine.generation(), fresh_engine.generation()
+    assert [(d.document.title, d.document.hash) for d in bundled.content.documents] == [
+        (d.document.title, d.document.hash) for d in copied.content.documents
+    ]
+    assert [(c.start, c.end) for c in bundled.content.chunks] == [(c.start, c.end) for c in copied.content.chunks]
+    assert np.allclose(bundled.content.sentence_vectors, copied.content.sentence_vectors, atol=1e-5)
+    for question in ("Siapa sutradara film Ballerina?", "Who plays Ok-ju?", "Siapa produser film Ballerina?"):
+        a, b = engine.ask(question), fresh_engine.ask(question)
+        assert (a.text, a.abstained) == (b.text, b.abstained)
+        assert a.confidence == pytest.approx(b.confidence, abs=1e-3)

@@ -1,0 +1,178 @@
+"""How the cost of one change grows with the collection: prints one row per collection size.
+
+Usage: python bench/scale.py CORPUS.jsonl [--sizes 1000 10000 50000] [--questions N] [--work DIR]
+
+Builds folders of N untitled .txt files by repeating the corpus's passages (a copy differs only in its
+file name, so every vector comes from the embedding cache after the first size), then measures through
+the paths users take: `rag reindex FOLDER` as a subprocess, `rag serve` as a subprocess and HTTP from
+this process. For each size it prints the first index time, one-file add / change / delete through the
+CLI and one-document add / delete through HTTP, question latency while a write runs (max and p99) next
+to the idle p99, server start to ready, the server's peak RSS and the index size on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+RAG = str(Path(sys.executable).with_name("rag"))
+QUESTIONS = [
+    "Siapa penemu benua Amerika?",
+    "Kapan Indonesia merdeka?",
+    "What is the capital of Indonesia?",
+    "Berapa jumlah penduduk Jakarta?",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _timed(*args: str, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    result = subprocess.run([RAG, *args], env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"rag {' '.join(args)} failed: {result.stderr[-2000:]}")
+    return time.perf_counter() - started
+
+
+def _build_folder(folder: Path, passages: list[str], size: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(size):
+        path = folder / f"doc{n:06d}.txt"
+        if not path.exists():
+            path.write_text(passages[n % len(passages)] + "\n", encoding="utf-8")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _disk_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+
+
+def _ask_loop(url: str, stop: threading.Event, latencies: list[float]) -> None:
+    with httpx.Client(timeout=600) as client:
+        n = 0
+        while not stop.is_set():
+            started = time.perf_counter()
+            client.post(f"{url}/ask", json={"question": QUESTIONS[n % len(QUESTIONS)]}).raise_for_status()
+            latencies.append(time.perf_counter() - started)
+            n += 1
+
+
+def _during(url: str, write: Callable[[], object]) -> tuple[float, list[float]]:
+    """Run `write` while another thread asks questions; the write's duration and the latencies seen."""
+    stop, latencies = threading.Event(), list[float]()
+    asker = threading.Thread(target=_ask_loop, args=(url, stop, latencies))
+    asker.start()
+    time.sleep(0.5)
+    started = time.perf_counter()
+    write()
+    seconds = time.perf_counter() - started
+    time.sleep(0.5)
+    stop.set()
+    asker.join()
+    return seconds, latencies
+
+
+def measure(size: int, passages: list[str], work: Path, cache: Path | None, questions: int) -> dict[str, float]:
+    folder, index_dir = work / f"docs-{size}" / "notes", work / f"index-{size}"
+    _build_folder(folder, passages, size)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    if cache is not None and not (index_dir / "embeddings.sqlite").exists():
+        (index_dir / "embeddings.sqlite").write_bytes(cache.read_bytes())
+    env = {**os.environ, "RAG_INDEX_DIR": str(index_dir)}
+    row: dict[str, float] = {"documents": size}
+    row["first index s"] = _timed("reindex", str(folder), env=env)
+    extra = folder / "extra.txt"
+    extra.write_text("Tari Saman berasal dari suku Gayo di Aceh.\n", encoding="utf-8")
+    row["cli add s"] = _timed("reindex", str(folder), env=env)
+    extra.write_text("Tari Saman berasal dari suku Gayo di Provinsi Aceh.\n", encoding="utf-8")
+    row["cli change s"] = _timed("reindex", str(folder), env=env)
+    extra.unlink()
+    row["cli delete s"] = _timed("reindex", str(folder), env=env)
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [RAG, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).json().get("ready"):
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None:
+                raise SystemExit("rag serve exited")
+            time.sleep(0.1)
+        row["serve ready s"] = time.perf_counter() - started
+        idle = []
+        with httpx.Client(timeout=600) as client:
+            for n in range(questions):
+                begun = time.perf_counter()
+                client.post(f"{url}/ask", json={"question": QUESTIONS[n % len(QUESTIONS)]}).raise_for_status()
+                idle.append(time.perf_counter() - begun)
+        row["idle p50 ms"] = 1000 * float(np.percentile(idle, 50))
+        row["idle p99 ms"] = 1000 * float(np.percentile(idle, 99))
+        body = {"id": "memo-1", "text": "Candi Borobudur dibangun pada abad ke-9 di Magelang."}
+
+        def add() -> None:
+            httpx.post(f"{url}/documents", json=body, timeout=600).raise_for_status()
+
+        def delete() -> None:
+            httpx.delete(f"{url}/documents/memo-1", timeout=600).raise_for_status()
+
+        row["http add s"], during_add = _during(url, add)
+        row["http delete s"], during_delete = _during(url, delete)
+        during = during_add + during_delete
+        row["during write max ms"] = 1000 * max(during)
+        row["during write p99 ms"] = 1000 * float(np.percentile(during, 99))
+        row["server peak RSS MB"] = _peak_rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    row["disk MB"] = _disk_mb(index_dir / "generations")
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("corpus", type=Path, help="a corpus.jsonl whose passages are repeated")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
+    parser.add_argument("--questions", type=int, default=40, help="idle questions per size")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/rag-scale"))
+    parser.add_argument("--cache", type=Path, help="an embeddings.sqlite to start each index's cache from")
+    args = parser.parse_args()
+    passages = [json.loads(line)["text"] for line in args.corpus.read_text(encoding="utf-8").splitlines() if line]
+    rows = [measure(size, passages, args.work, args.cache, args.questions) for size in args.sizes]
+    names = list(rows[0])
+    print(" | ".join(names))
+    for row in rows:
+        print(" | ".join(f"{row[n]:,.0f}" if n == "documents" else f"{row[n]:.2f}" for n in names))
+    print(f"bench process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""The folders and files a user has indexed: stored beside the generations, so they outlive a damaged one."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+
+from rag.errors import IndexCorruptError
+
+SOURCES_FILE = "sources.json"
+# The bundled article: the first-run default of an empty index, never a fallback.
+BUNDLED = "bundled"
+
+
+@dataclass(frozen=True)
+class Source:
+    """An indexed root: its absolute path (or BUNDLED) and the name its documents' ids start with."""
+
+    path: str
+    name: str
+
+    @property
+    def bundled(self) -> bool:
+        return self.path == BUNDLED
+
+    def doc_id(self, relative: str) -> str:
+        """The id of a file found under this root ('' for the root itself when it is a file)."""
+        return f"{self.name}/{relative}" if relative else self.name
+
+    def holds(self, source: str) -> bool:
+        """True when a document read from `source` (a file path) came from this root."""
+        return source == self.path or source.startswith(self.path.rstrip(os.sep) + os.sep)
+
+
+def _clashes(name: str, other: str) -> bool:
+    """Two names clash when the ids under one could equal the ids under the other."""
+    return name == other or name.startswith(other + "/") or other.startswith(name + "/")
+
+
+def name_for(path: Path, taken: Sequence[Source]) -> str:
+    """The shortest trailing part of `path` that no other root's name clashes with.
+
+    `a/notes` is named "notes"; `b/notes` indexed later becomes "b/notes", so their files keep
+    distinct ids ("notes/x.md", "b/notes/x.md").
+    """
+    parts = path.parts[1:] if path.is_absolute() else path.parts
+    others = [s.name for s in taken if s.path != str(path)]
+    for size in range(1, len(parts) + 1):
+        candidate = str(PurePosixPath(*parts[-size:]))
+        if not any(_clashes(candidate, other) for other in others):
+            return candidate
+    number = 2
+    while any(_clashes(f"{parts[-1]}~{number}", other) for other in others):
+        number += 1
+    return f"{parts[-1]}~{number}"
+
+
+class SourceBook:
+    """`sources.json` in the index directory: every root indexed so far, in the order added."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / SOURCES_FILE
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def read(self) -> list[Source]:
+        try:
+            rows = json.loads(self.path.read_text(encoding="utf-8"))
+            return [Source(str(row["path"]), str(row["name"])) for row in rows]
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexCorruptError(
+                f"{self.path} is unreadable ({exc}); restore it, or rebuild with 'rag reindex FOLDER ...'"
+            ) from exc
+
+    def write(self, sources: Sequence[Source]) -> None:
+        """Replace the file atomically (write, fsync, rename)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            json.dump([asdict(s) for s in sources], handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+
+
+def resolve(paths: Sequence[Path], known: Sequence[Source]) -> list[Source]:
+    """The sources for paths given on the command line: known roots keep their name, new ones get one."""
+    result: list[Source] = []
+    taken = list(known)
+    for path in paths:
+        absolute = str(path.resolve())
+        existing = next((s for s in taken if s.path == absolute), None)
+        if existing is None:
+            existing = Source(absolute, name_for(Path(absolute), taken))
+            taken.append(existing)
+        result.append(existing)
+    return result
+
+
+def legacy(paths: Sequence[str]) -> list[Source]:
+    """Sources of an index written before sources.json: ids were relative to the root's parent."""
+    return [BUNDLED_SOURCE if p == BUNDLED else Source(p, Path(p).name) for p in paths]
+
+
+# The bundled article's id is its file name, as if its folder had been indexed.
+BUNDLED_SOURCE = Source(BUNDLED, "ballerina_id.txt")
