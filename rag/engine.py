@@ -57,8 +57,10 @@ class _Loaded:
 class RagEngine:
     """Answers, searches and reindexes one index directory with one embedding model.
 
-    The generation in service is re-read whenever another process publishes a new one:
-    the new generation is loaded off to the side and swapped in with one reference assignment.
+    The generation in service is re-read whenever another process publishes a new one: the new
+    generation is loaded in a background thread while requests keep answering from the one they
+    have, then swapped in with one reference assignment. Writes made through this engine load their
+    generation before they return, so a caller's next question sees its own change.
     """
 
     def __init__(
@@ -71,6 +73,9 @@ class RagEngine:
         self._tokenizer = Tokenizer()
         self._loaded: _Loaded | None = None
         self._reload_lock = threading.Lock()
+        self._loader_lock = threading.Lock()
+        self._loader: threading.Thread | None = None
+        self._unloadable: str | None = None  # a CURRENT whose load failed: not retried in the background
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RagEngine:
@@ -80,10 +85,44 @@ class RagEngine:
     # -- reading -------------------------------------------------------------------------------
 
     def _current(self) -> _Loaded:
+        """The generation in service; only the first load ever makes a request wait."""
         name = self.store.current_name()
         loaded = self._loaded
         if loaded is not None and loaded.current == name:
             return loaded
+        if loaded is not None:
+            if name != self._unloadable:
+                self._load_in_background()
+            return loaded
+        return self._reload()
+
+    def _load_in_background(self) -> None:
+        with self._loader_lock:
+            if self._loader is not None and self._loader.is_alive():
+                return
+            self._loader = threading.Thread(target=self._background_load, name="rag-generation-loader", daemon=True)
+            self._loader.start()
+
+    def _background_load(self) -> None:
+        name = self.store.current_name()
+        try:
+            self._reload()
+        except RagError as exc:
+            self._unloadable = name
+            logger.error("generation %s cannot be loaded (%s); still serving the previous one", name, exc.message)
+
+    def wait_for_loader(self) -> None:
+        """Block until a background load in progress has finished (tests and benchmarks)."""
+        loader = self._loader
+        if loader is not None:
+            loader.join()
+
+    def _adopt(self) -> None:
+        """After a write through this engine: serve the new generation before returning, if serving at all."""
+        if self._loaded is not None:
+            self._reload()
+
+    def _reload(self) -> _Loaded:
         with self._reload_lock:
             name = self.store.current_name()
             loaded = self._loaded
@@ -218,21 +257,29 @@ class RagEngine:
         Known folders that are missing keep their documents unless `prune` is set.
         """
         with self._writing():
-            return self._indexer().reindex(paths, dry_run=dry_run, progress=progress, prune=prune)
+            report = self._indexer().reindex(paths, dry_run=dry_run, progress=progress, prune=prune)
+        self._adopt()
+        return report
 
     def add_document(self, document: Document) -> ReindexReport:
         """Add or replace (same id) one document given directly, e.g. over HTTP."""
         with self._writing():
-            return self._indexer().add([document])
+            report = self._indexer().add([document])
+        self._adopt()
+        return report
 
     def remove_document(self, doc_id: str) -> ReindexReport:
         with self._writing():
-            return self._indexer().remove([doc_id])
+            report = self._indexer().remove([doc_id])
+        self._adopt()
+        return report
 
     def index_files(self, paths: Sequence[Path], *, sentences: bool = True, progress: bool = False) -> ReindexReport:
         """Make the index hold exactly the files under `paths`, read as `rag reindex` reads them
         (evaluation corpora; without sentences the index ranks passages but composes no answers)."""
-        return self._indexer(sentences=sentences).replace_all(paths, progress=progress)
+        report = self._indexer(sentences=sentences).replace_all(paths, progress=progress)
+        self._adopt()
+        return report
 
     def has_index(self) -> bool:
         return self.store.current_name() is not None

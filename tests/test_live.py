@@ -58,6 +58,16 @@ def live(tmp_path: Path, article_index: Path) -> Iterator[tuple[str, Path]]:
         server.wait(timeout=30)
 
 
+def _wait_for_new_generation(url: str, old: str) -> dict[str, object]:
+    """Poll /health until the server has loaded a generation other than `old` (it loads in the background)."""
+    for _ in range(3000):
+        health: dict[str, object] = httpx.get(f"{url}/health", timeout=60).json()
+        if health["generation"] != old:
+            return health
+        time.sleep(0.1)  # polling a background load, not asserting on time
+    raise AssertionError("the server never loaded the new generation")
+
+
 def _ask(url: str, question: str) -> dict[str, object]:
     response = httpx.post(f"{url}/ask", json={"question": question}, timeout=60)
     assert response.status_code == 200, response.text
@@ -71,8 +81,10 @@ def test_a_running_server_answers_from_a_reindex_done_by_the_cli(live: tuple[str
     folder.mkdir()
     text = "# Tari Saman\n\nTari Saman berasal dari suku Gayo di Aceh dan ditetapkan UNESCO pada tahun 2011.\n"
     (folder / "saman.md").write_text(text, encoding="utf-8")
+    before = httpx.get(f"{url}/health").json()["generation"]
     result = subprocess.run([RAG, "reindex", str(folder)], env=_env(index_dir), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+    _wait_for_new_generation(url, before)
     body = _ask(url, "Dari suku mana Tari Saman berasal?")
     citations = body["citations"]
     assert isinstance(citations, list) and citations
@@ -109,8 +121,7 @@ def test_a_killed_reindex_leaves_the_server_answering_and_the_next_reindex_succe
 
     again = subprocess.run([RAG, "reindex", str(folder)], env=_env(index_dir), capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
-    health = httpx.get(f"{url}/health").json()
-    assert health["generation"] != before and health["documents"] == 61
+    assert _wait_for_new_generation(url, before)["documents"] == 61
 
 
 def test_two_concurrent_writers_both_land(tmp_path: Path, article_index: Path) -> None:
