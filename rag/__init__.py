@@ -3,7 +3,7 @@
 from rag.answer import Answer, Citation
 from rag.config import Settings
 from rag.documents import Document, Span, parse_document
-from rag.engine import Health, RagEngine
+from rag.engine import Health, RagEngine, TextWindow
 from rag.errors import (
     DocumentError,
     DocumentNotFoundError,
@@ -23,6 +23,7 @@ from rag.payloads import (
     health_payload,
     report_payload,
     search_payload,
+    text_payload,
 )
 from rag.retrieval import Hit
 from rag.store import StoredDocument
@@ -48,10 +49,12 @@ __all__ = [
     "Settings",
     "Span",
     "StoredDocument",
+    "TextWindow",
     "answer_payload",
     "document_payload",
     "health_payload",
     "parse_document",
     "report_payload",
     "search_payload",
+    "text_payload",
 ]

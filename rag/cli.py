@@ -12,9 +12,11 @@ import typer
 
 from rag.config import Settings
 from rag.engine import RagEngine
-from rag.errors import RagError
+from rag.errors import RagError, ServerError
 from rag.installer import install_model
+from rag.messages import phrases_for
 from rag.payloads import answer_payload, document_payload, report_payload, search_payload
+from rag.remote import Server, advertised, advertised_url, local_url
 
 app = typer.Typer(
     help="Cited answers from your documents: every sentence points at the passage it came from.",
@@ -26,8 +28,8 @@ model_app = typer.Typer(help="Manage the embedding model.", no_args_is_help=True
 app.add_typer(model_app, name="model")
 
 
-def _engine() -> RagEngine:
-    return RagEngine.from_settings(Settings())
+def _engine(settings: Settings | None = None) -> RagEngine:
+    return RagEngine.from_settings(settings or Settings())
 
 
 def _print_json(payload: Any) -> None:
@@ -41,24 +43,51 @@ def _options(
     """Cited answers from your documents. Settings come from RAG_* environment variables."""
 
 
+Local = Annotated[bool, typer.Option("--local", help="Load the model here even when a server is running.")]
+
+
+def _from_server(settings: Settings, path: str, body: dict[str, Any], *, local: bool) -> dict[str, Any] | None:
+    """The running server's JSON answer (RAG_URL, or the server recorded in the index directory), if one answers."""
+    if local:
+        return None
+    url = settings.url or advertised_url(settings.index_dir)
+    if url is None:
+        return None
+    payload = Server(url).post(path, body)
+    if payload is None and settings.url:
+        raise ServerError(
+            f"no rag server answers at {settings.url} (RAG_URL); start one with 'rag serve', unset RAG_URL "
+            "or pass --local"
+        )
+    return payload
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question in any language the model knows.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the HTTP API's JSON object.")] = False,
     top_k: Annotated[int | None, typer.Option("--top-k", help="Passages to consider (1-50).")] = None,
+    local: Local = False,
 ) -> None:
-    """Answer a question with cited source sentences, or say the documents don't."""
-    engine = _engine()
-    answer = engine.ask(question, top_k=top_k)
+    """Answer a question with cited source sentences, or say the documents don't.
+
+    Asks the running server when there is one ('rag serve', or RAG_URL); otherwise loads the model here.
+    """
+    settings = Settings()
+    payload = _from_server(settings, "/ask", {"question": question, "top_k": top_k}, local=local)
+    if payload is None:
+        payload = answer_payload(_engine(settings).ask(question, top_k=top_k))
     if as_json:
-        _print_json(answer_payload(answer))
+        _print_json(payload)
         return
-    typer.echo(answer.text)
-    if answer.citations:
-        typer.echo("\nSources:")
-    for c in answer.citations:
-        page = f", page {c.page}" if c.page else ""
-        typer.echo(f'  [{c.n}] {c.title} ({c.doc_id}{page}, characters {c.start}-{c.end}): "{c.quote}"')
+    phrases = phrases_for(payload["question"])
+    typer.echo(payload["answer"])
+    if payload["citations"]:
+        typer.echo("\n" + phrases.sources)
+    for c in payload["citations"]:
+        page = f", {phrases.page} {c['page']}" if c["page"] else ""
+        where = f"{c['document_id']}{page}, {phrases.characters} {c['start']}-{c['end']}"
+        typer.echo(f'  [{c["n"]}] {c["title"]} ({where}): "{c["quote"]}"')
 
 
 @app.command()
@@ -66,16 +95,22 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     top_k: Annotated[int | None, typer.Option("--top-k", help="Passages to list (1-50).")] = None,
+    local: Local = False,
 ) -> None:
-    """List the passages that best match a query, with their scores."""
-    engine = _engine()
-    hits = engine.search(query, top_k=top_k)
+    """List the passages that best match a query, with their scores (through a running server when there is one)."""
+    settings = Settings()
+    payload = _from_server(settings, "/search", {"query": query, "top_k": top_k}, local=local)
+    if payload is None:
+        engine = _engine(settings)
+        hits = engine.search(query, top_k=top_k)
+        payload = search_payload(query, hits, engine.generation())
     if as_json:
-        _print_json(search_payload(query, hits, engine.generation()))
+        _print_json(payload)
         return
-    for rank, hit in enumerate(hits, start=1):
-        snippet = " ".join(hit.chunk.text.split())[:160]
-        typer.echo(f"{rank:>2}. {hit.score:.3f}  {hit.chunk.doc_id}:{hit.chunk.start}-{hit.chunk.end}  {snippet}")
+    for rank, hit in enumerate(payload["hits"], start=1):
+        snippet = " ".join(hit["text"].split())[:160]
+        where = f"{hit['document_id']}:{hit['start']}-{hit['end']}"
+        typer.echo(f"{rank:>2}. {hit['score']:.3f}  {where}  {snippet}")
 
 
 @app.command()
@@ -132,7 +167,12 @@ def serve(
         typer.echo("no index yet: indexing the bundled article", err=True)
         engine.reindex(progress=True)
     engine.warm_up()
-    uvicorn.run(create_app(settings, engine=engine), host=host or settings.host, port=port or settings.port)
+    host, port = host or settings.host, port or settings.port
+    url = local_url(host, port)
+    # The record lets 'rag ask' and 'rag search' use this server instead of loading the model themselves.
+    with advertised(settings.index_dir, url):
+        typer.echo(f"serving {settings.index_dir} at {url} (open it in a browser to ask)", err=True)
+        uvicorn.run(create_app(settings, engine=engine), host=host, port=port)
 
 
 Ranking = Annotated[

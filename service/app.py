@@ -21,6 +21,7 @@ from rag import (
     RagError,
     Settings,
 )
+from service.page import add_page
 from service.routes import router
 
 STATUS: dict[type[RagError], int] = {
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, engine: RagEngine | None = None) -> FastAP
     )
     app.state.engine = engine or RagEngine.from_settings(settings)
     app.include_router(router)
+    add_page(app)
     app.add_exception_handler(RagError, _rag_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
@@ -20,6 +20,7 @@ from rag import (
     parse_document,
     report_payload,
     search_payload,
+    text_payload,
 )
 from service.schemas import (
     AskRequest,
@@ -31,6 +32,7 @@ from service.schemas import (
     ReindexResponse,
     SearchRequest,
     SearchResponse,
+    TextResponse,
 )
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -126,6 +128,24 @@ async def add_document(request: Request) -> dict[str, Any]:
     """
     document = await _document_from_request(request)
     return report_payload(await run_in_threadpool(_engine(request).add_document, document))
+
+
+@router.get(
+    "/documents/{doc_id:path}/text", response_model=TextResponse, responses={**ERRORS, 404: {"model": ErrorResponse}}
+)
+async def document_text(
+    doc_id: str,
+    request: Request,
+    start: Annotated[int | None, Query(ge=0, description="The window's first character (default 0).")] = None,
+    end: Annotated[int | None, Query(ge=0, description="Just past its last character (default: the end).")] = None,
+) -> dict[str, Any]:
+    """The indexed text of a document, or the window `text[start:end]` of it.
+
+    Citation offsets point into this text: `GET /documents/{id}/text?start={start}&end={end}`
+    returns the citation's quote. Ids may contain slashes (`notes/a.md/text`).
+    """
+    window = await run_in_threadpool(_engine(request).document_text, doc_id, start=start, end=end)
+    return text_payload(window)
 
 
 @router.delete(
