@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -151,6 +152,10 @@ def rm(doc_id: Annotated[str, typer.Argument(help="The id 'rag documents' shows.
     typer.echo(f"removed {doc_id}: generation {report.generation}")
 
 
+def _exit_quietly(signum: int, frame: object) -> None:
+    sys.exit(0)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default RAG_HOST).")] = None,
@@ -169,6 +174,9 @@ def serve(
     engine.warm_up()
     host, port = host or settings.host, port or settings.port
     url = local_url(host, port)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: exit through Python instead of
+    # dying of it, so that the record below is removed.
+    signal.signal(signal.SIGTERM, _exit_quietly)
     # The record lets 'rag ask' and 'rag search' use this server instead of loading the model themselves.
     with advertised(settings.index_dir, url):
         typer.echo(f"serving {settings.index_dir} at {url} (open it in a browser to ask)", err=True)

@@ -166,6 +166,7 @@ async function loadContext(citation, item) {
   if (window.end < window.characters) after = after.replace(/\s\S*$/, "");
   const block = contextBlock(before, quote, after, start > 0, window.end < window.characters);
   item.querySelector(".context").replaceWith(block);
+  item.dataset.context = "loaded";
 }
 
 function renderEvidence(body) {
@@ -231,7 +232,8 @@ async function loadDocuments() {
     knownLengths.set(doc.id, doc.characters);
     const item = element("li");
     item.append(element("span", "title", doc.title + " "));
-    item.append(element("span", "id", "(" + doc.id + ", " + doc.characters + " characters, " + doc.chunks + " chunks)"));
+    const chunks = doc.chunks === 1 ? "1 chunk" : doc.chunks + " chunks";
+    item.append(element("span", "id", "(" + doc.id + ", " + doc.characters + " characters, " + chunks + ")"));
     list.append(item);
   }
   if (!documents.length) list.append(element("li", "muted", "No documents indexed yet."));
