@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,11 +39,10 @@ class ThreadedServer:
 
     def __enter__(self) -> ThreadedServer:
         self._thread.start()
-        started = threading.Event()
         for _ in range(600):
             if self._server.started:
                 return self
-            started.wait(0.05)  # polling a starting server, not asserting on time
+            time.sleep(0.05)  # polling a starting server, not asserting on time
         raise AssertionError("uvicorn did not start")
 
     def __exit__(self, *exc: object) -> None:
@@ -161,7 +161,8 @@ def test_an_uploaded_document_goes_live_and_answers(
         page.get_by_label("Add a document").set_input_files(str(note))
         status = page.locator("#upload-status")
         status.filter(has_text="is live").wait_for()
-        assert "saman.md is live (generation " in status.inner_text()
+        generation = httpx.get(server.url + "/health").json()["generation"]
+        assert f"saman.md added: generation {generation} is live" in status.inner_text()
         assert page.get_by_role("region", name="Documents").get_by_text("Tari Saman").is_visible()
         body = _ask(page, "Dari suku mana Tari Saman berasal?")
         assert "Gayo" in page.get_by_role("region", name="Answer").inner_text()

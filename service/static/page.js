@@ -164,6 +164,8 @@ async function loadContext(citation, item) {
   // Cut the context at word boundaries rather than inside a word.
   if (start > 0) before = before.replace(/^\S*\s/, "");
   if (window.end < window.characters) after = after.replace(/\s\S*$/, "");
+  before = before.replace(/^\s+/, "");
+  after = after.replace(/\s+$/, "");
   const block = contextBlock(before, quote, after, start > 0, window.end < window.characters);
   item.querySelector(".context").replaceWith(block);
   item.dataset.context = "loaded";
@@ -254,8 +256,12 @@ async function upload() {
     // The reply names the generation holding the document; the server serves it from its next request on.
     const health = await api("/health");
     await loadDocuments();
-    const live = health.generation === report.generation ? "is live" : "is indexed";
-    status.textContent = file.name + " " + live + " (generation " + report.generation + "). Ask about it.";
+    const what = report.added.length ? "added" : report.changed.length ? "replaced" : "already indexed, unchanged";
+    const live =
+      health.generation === report.generation
+        ? "generation " + report.generation + " is live"
+        : "it is in generation " + report.generation + "; the service has moved on to " + health.generation;
+    status.textContent = file.name + " " + what + ": " + live + ". Ask about it.";
     input.value = "";
   } catch (err) {
     status.textContent = "";
