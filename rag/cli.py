@@ -190,7 +190,9 @@ def serve(
     # dying of it, so that the record below is removed.
     signal.signal(signal.SIGTERM, _exit_quietly)
     # The record lets 'rag ask' and 'rag search' use this server instead of loading the model themselves.
-    with advertised(settings.index_dir, url):
+    with advertised(settings.index_dir, url) as record:
+        if record is None:
+            typer.echo(f"cannot write in {settings.index_dir}: 'rag ask' will not find this server", err=True)
         typer.echo(f"serving {settings.index_dir} at {url} (open it in a browser to ask)", err=True)
         uvicorn.run(create_app(settings, engine=engine), host=host, port=port)
 

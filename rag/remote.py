@@ -30,14 +30,22 @@ def local_url(host: str, port: int) -> str:
 
 
 @contextlib.contextmanager
-def advertised(index_dir: Path, url: str) -> Iterator[Path]:
-    """Record in the index directory that a server for it listens at `url`, for as long as the block runs."""
+def advertised(index_dir: Path, url: str) -> Iterator[Path | None]:
+    """Record in the index directory that a server for it listens at `url`, for as long as the block runs.
+
+    Yields the record's path, or None when the directory cannot be written (the server still serves;
+    commands then load the model themselves unless RAG_URL names it).
+    """
     path = index_dir / SERVER_FILE
-    index_dir.mkdir(parents=True, exist_ok=True)
     record = {"url": url, "pid": os.getpid()}
     partial = path.with_name(f".{SERVER_FILE}.{os.getpid()}")
-    partial.write_text(json.dumps(record), encoding="utf-8")
-    partial.replace(path)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(record), encoding="utf-8")
+        partial.replace(path)
+    except OSError:
+        yield None
+        return
     try:
         yield path
     finally:

@@ -18,7 +18,7 @@ from rag.remote import SERVER_FILE, Server, advertised, advertised_url, local_ur
 def test_the_record_exists_while_the_server_runs_and_goes_with_it(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     with advertised(index_dir, "http://127.0.0.1:8123") as path:
-        assert path == index_dir / SERVER_FILE
+        assert path is not None and path == index_dir / SERVER_FILE
         assert json.loads(path.read_text()) == {"url": "http://127.0.0.1:8123", "pid": os.getpid()}
         assert advertised_url(index_dir) == "http://127.0.0.1:8123"
     assert not path.exists()
@@ -35,8 +35,15 @@ def test_a_record_left_by_a_dead_process_is_ignored(tmp_path: Path) -> None:
 
 def test_a_later_servers_record_is_not_removed_by_an_earlier_one(tmp_path: Path) -> None:
     with advertised(tmp_path, "http://127.0.0.1:8123") as path:
+        assert path is not None
         path.write_text(json.dumps({"url": "http://127.0.0.1:8124", "pid": os.getppid()}))
     assert json.loads(path.read_text())["url"] == "http://127.0.0.1:8124"
+
+
+def test_an_index_directory_that_cannot_be_written_gets_no_record(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with advertised(tmp_path / "file" / "index", "http://127.0.0.1:8123") as path:
+        assert path is None
 
 
 @pytest.mark.parametrize(
