@@ -50,9 +50,24 @@ class ThreadedServer:
         self._thread.join(timeout=30)
 
 
-def _app(index_dir: Path, embedder: SentenceTransformerEmbedder, *, key: str | None = None) -> FastAPI:
+def _app(
+    index_dir: Path,
+    embedder: SentenceTransformerEmbedder,
+    *,
+    key: str | None = None,
+    refuse: dict[str, int] | None = None,
+) -> FastAPI:
     engine = RagEngine(make_settings(index_dir), embedder=embedder, store=IndexStore(index_dir))
     app = create_app(make_settings(index_dir), engine=engine)
+    if refuse:
+        # Stands in for limits the service may set (body size, rate): these paths answer with this status.
+        @app.middleware("http")
+        async def limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+            status = refuse.get(f"{request.method} {request.url.path}")
+            if status is None:
+                return await call_next(request)
+            return JSONResponse({"error": {"code": "limited", "message": "limited"}}, status_code=status)
+
     if key is not None:
         # Keys are built on another branch; this stands in for them: the API answers 401 without the bearer key.
         @app.middleware("http")
@@ -199,6 +214,23 @@ def test_errors_are_said_in_words(page: Any, tmp_path: Path, embedder: SentenceT
         page.get_by_label("Question").fill("Siapa sutradara film Ballerina?")
         page.get_by_label("Question").press("Enter")
         alert.filter(has_text="not ready yet").wait_for()
+
+
+def test_limits_are_said_in_words(
+    page: Any, index_copy: Path, embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    note = tmp_path / "big.txt"
+    note.write_text("Catatan yang terlalu besar.", encoding="utf-8")
+    refuse = {"POST /ask": 429, "POST /documents": 413}
+    with ThreadedServer(_app(index_copy, embedder, refuse=refuse)) as server:
+        page.goto(server.url + "/")
+        page.get_by_role("region", name="Documents").get_by_text("Ballerina (2023)").wait_for()
+        page.get_by_label("Question").fill("Who plays Ok-ju?")
+        page.get_by_label("Question").press("Enter")
+        alert = page.get_by_role("alert")
+        alert.filter(has_text="Too many requests").wait_for()
+        page.get_by_label("Add a document").set_input_files(str(note))
+        alert.filter(has_text="too large").wait_for()
 
 
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 900)])
