@@ -18,6 +18,7 @@ SERVER_FILE = "server.json"
 CONNECT_TIMEOUT = 0.5
 # A question can wait while the server loads a new generation; answers themselves take well under a second.
 READ_TIMEOUT = 300.0
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def local_url(host: str, port: int) -> str:
@@ -84,8 +85,10 @@ class Server:
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
         """The JSON answer of `POST path`, or None when nothing listens at the address."""
         timeout = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
+        # A server on this machine is never reached through the HTTP_PROXY of the environment.
+        local = httpx.URL(self.url).host in LOOPBACK
         try:
-            response = httpx.post(f"{self.url}{path}", json=body, timeout=timeout)
+            response = httpx.post(f"{self.url}{path}", json=body, timeout=timeout, trust_env=not local)
         except (httpx.ConnectError, httpx.ConnectTimeout):
             return None
         except httpx.HTTPError as exc:

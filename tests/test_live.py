@@ -80,7 +80,8 @@ def test_a_killed_reindex_leaves_the_server_answering_and_the_next_reindex_succe
     assert writer.stderr is not None
     progress = b""
     while b"embedding" not in progress and writer.poll() is None:
-        progress += writer.stderr.read(64)
+        # read1: what has arrived, rather than waiting for 64 bytes that may come only when the reindex is done.
+        progress += writer.stderr.read1(64)
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait()
     writer.stderr.close()

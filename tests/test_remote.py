@@ -54,7 +54,11 @@ def test_clients_reach_wildcard_addresses_on_this_machine(host: str, url: str) -
     assert local_url(host, 80) == url
 
 
-def test_nothing_listening_is_none_and_a_non_rag_answer_is_an_error(tmp_path: Path) -> None:
+def test_nothing_listening_is_none_and_a_non_rag_answer_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A proxy of the environment is not used for a server on this machine (this one would refuse everything).
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -206,6 +206,9 @@ async function ask(event) {
   }
   clearError();
   $("status").textContent = "Looking for the answer…";
+  const button = $("ask-form").querySelector("button");
+  button.disabled = true;
+  $("answer").setAttribute("aria-busy", "true");
   try {
     const body = await api("/ask", {
       method: "POST",
@@ -220,6 +223,9 @@ async function ask(event) {
   } catch (err) {
     $("status").textContent = "";
     showError(err);
+  } finally {
+    button.disabled = false;
+    $("answer").removeAttribute("aria-busy");
   }
 }
 
