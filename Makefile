@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup serve test clean-index
+.PHONY: setup browser serve test clean-index
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,14 @@ setup: $(STAMP)
 serve: setup
 	$(BIN)/rag serve
 
-test: setup
+# The page's tests drive Debian's chromium through Playwright (whose own browser download is not used).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		(DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+		echo "warning: chromium could not be installed; the browser tests will be skipped"
+
+test: setup browser
 	$(BIN)/ruff check rag service tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest

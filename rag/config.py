@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address 'rag serve' listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port 'rag serve' listens on.")
+    url: str | None = Field(
+        None,
+        description="A running rag server for 'rag ask' and 'rag search' (default: the one 'rag serve' "
+        "recorded in the index directory, if it is up).",
+    )
     chunk_size: int = Field(600, ge=50, description="Maximum characters per chunk.")
     chunk_overlap: int = Field(100, ge=0, description="Characters shared by neighbouring chunks.")
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")

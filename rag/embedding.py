@@ -80,7 +80,11 @@ class SentenceTransformerEmbedder:
             if self._model is None:
                 location = resolve_model(self._name, self._model_dir)
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
 
+                # transformers draws a "Loading weights" bar for a load that takes a fraction of a second.
+                bars = transformers_logging.is_progress_bar_enabled()
+                transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
                 try:
                     # local_files_only: nothing may be fetched from a model hub, so fail fast instead.
                     self._model = SentenceTransformer(location, device="cpu", local_files_only=True)
@@ -89,6 +93,9 @@ class SentenceTransformerEmbedder:
                         f"cannot load embedding model {self._name!r} offline ({exc}); "
                         "give RAG_EMBEDDING_MODEL a local model folder or run 'rag model install'"
                     ) from exc
+                finally:
+                    if bars:
+                        transformers_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
             return self._model
 
     def _encode(self, method: str, texts: Sequence[str], **options: Any) -> Vectors:

@@ -17,7 +17,14 @@ from rag.chunking import Chunker
 from rag.config import Settings
 from rag.documents import Document
 from rag.embedding import Embedder, SentenceTransformerEmbedder
-from rag.errors import IndexCorruptError, IndexIncompatibleError, InvalidInputError, RagError, StorageFullError
+from rag.errors import (
+    DocumentNotFoundError,
+    IndexCorruptError,
+    IndexIncompatibleError,
+    InvalidInputError,
+    RagError,
+    StorageFullError,
+)
 from rag.indexing import Indexer, ReindexReport
 from rag.lexical import Tokenizer
 from rag.retrieval import Hit, Query, Retriever
@@ -43,6 +50,18 @@ class Health:
     chunks: int
     detail: str
     degraded: bool = False
+
+
+@dataclass(frozen=True)
+class TextWindow:
+    """`text == document_text[start:end]` of one document, which has `characters` characters in all."""
+
+    doc_id: str
+    title: str
+    start: int
+    end: int
+    characters: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -206,6 +225,21 @@ class RagEngine:
 
     def documents(self) -> list[StoredDocument]:
         return self._current().generation.content.documents
+
+    def document_text(self, doc_id: str, *, start: int | None = None, end: int | None = None) -> TextWindow:
+        """The indexed text of a document, or the window `text[start:end]` of it (offsets as in citations)."""
+        stored = self._current().generation.document(doc_id)
+        if stored is None:
+            raise DocumentNotFoundError(f"no document has the id {doc_id!r}; 'rag documents' lists them")
+        text = stored.document.text
+        first = 0 if start is None else start
+        last = len(text) if end is None else end
+        if not 0 <= first <= last <= len(text):
+            raise InvalidInputError(
+                f"the window {first}-{last} is not inside the document's {len(text)} characters; "
+                "give 0 <= start <= end <= characters"
+            )
+        return TextWindow(stored.document.id, stored.document.title, first, last, len(text), text[first:last])
 
     def health(self) -> Health:
         try:

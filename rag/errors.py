@@ -49,6 +49,12 @@ class ModelVerificationError(RagError):
     code = "model_verification_failed"
 
 
+class ServerError(RagError):
+    """A running rag server that the CLI asked answered with an error, or could not be reached."""
+
+    code = "server_error"
+
+
 class DocumentError(RagError):
     """A document cannot be read or is not acceptable."""
 

@@ -6,7 +6,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-import bm25s
 import numpy as np
 import numpy.typing as npt
 import Stemmer
@@ -62,6 +61,9 @@ class LexicalIndex:
         # the corpus's main language, so that they are stemmed like the passages they should match.
         self.language = languages.most_common(1)[0][0] if languages else INDONESIAN
         tokens = [self._tokenize(text) or ["\x00"] for text in texts]
+        # Imported here: bm25s (and scipy) take a third of a second, which telling a language does not need.
+        import bm25s
+
         self._bm25 = bm25s.BM25()
         if texts:
             self._bm25.index(tokens, show_progress=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rag.answer import Answer
-from rag.engine import Health
+from rag.engine import Health, TextWindow
 from rag.indexing import ReindexReport
 from rag.retrieval import Hit
 from rag.store import Generation, StoredDocument
@@ -92,4 +92,15 @@ def health_payload(health: Health) -> dict[str, Any]:
         "documents": health.documents,
         "chunks": health.chunks,
         "detail": health.detail,
+    }
+
+
+def text_payload(window: TextWindow) -> dict[str, Any]:
+    return {
+        "document_id": window.doc_id,
+        "title": window.title,
+        "start": window.start,
+        "end": window.end,
+        "characters": window.characters,
+        "text": window.text,
     }

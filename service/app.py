@@ -31,6 +31,7 @@ from rag import (
 from service.access import KeyRing
 from service.guards import BodyLimit, RateLimit, parse_rate
 from service.observability import Metrics, Observed
+from service.page import add_page
 from service.responses import REQUEST_ID_HEADER, ApiError, error_response
 from service.routes import router
 
@@ -120,6 +121,7 @@ def create_app(settings: Settings, *, engine: RagEngine | None = None) -> FastAP
     app.state.keys = KeyRing(settings.api_keys, settings.admin_keys)
     app.state.metrics = metrics = Metrics(engine)
     app.include_router(router)
+    add_page(app)
     app.add_exception_handler(RagError, _rag_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -24,6 +24,7 @@ from rag import (
     parse_document,
     report_payload,
     search_payload,
+    text_payload,
 )
 from service.access import require_admin, require_reader
 from service.guards import within_budget
@@ -40,6 +41,7 @@ from service.schemas import (
     ReindexResponse,
     SearchRequest,
     SearchResponse,
+    TextResponse,
     document_id,
 )
 
@@ -226,6 +228,27 @@ async def add_document(request: Request) -> dict[str, Any]:
     report = await run_in_threadpool(_engine(request).add_document, document)
     _metrics(request).reindex.labels("add").observe(report.seconds)
     return report_payload(report)
+
+
+@router.get(
+    "/documents/{doc_id:path}/text",
+    response_model=TextResponse,
+    responses=_errors(404, 422, 503, *COMMON),
+    dependencies=reader,
+)
+async def document_text(
+    doc_id: str,
+    request: Request,
+    start: Annotated[int | None, Query(ge=0, description="The window's first character (default 0).")] = None,
+    end: Annotated[int | None, Query(ge=0, description="Just past its last character (default: the end).")] = None,
+) -> dict[str, Any]:
+    """The indexed text of a document, or the window `text[start:end]` of it.
+
+    Citation offsets point into this text: `GET /documents/{id}/text?start={start}&end={end}`
+    returns the citation's quote. Ids may contain slashes (`notes/a.md/text`).
+    """
+    window = await run_in_threadpool(_engine(request).document_text, doc_id, start=start, end=end)
+    return text_payload(window)
 
 
 @router.delete(

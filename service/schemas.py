@@ -129,6 +129,15 @@ class DocumentOut(BaseModel):
     updated_at: float
 
 
+class TextResponse(BaseModel):
+    document_id: str
+    title: str
+    start: int = Field(..., description="Offset of the window's first character in the document text.")
+    end: int = Field(..., description="Offset just past the window: text == document_text[start:end].")
+    characters: int = Field(..., description="Length of the whole document text.")
+    text: str
+
+
 class SkippedOut(BaseModel):
     path: str
     reason: str

@@ -16,7 +16,8 @@ RAG = str(Path(sys.executable).with_name("rag"))
 
 
 def _run(index_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RAG_INDEX_DIR": str(index_dir)}
+    # Without RAG_URL the commands answer from this index (a server of a developer's own would answer otherwise).
+    env = {**{k: v for k, v in os.environ.items() if k != "RAG_URL"}, "RAG_INDEX_DIR": str(index_dir)}
     return subprocess.run([RAG, *args], capture_output=True, text=True, env=env, timeout=600, check=False)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,43 +14,26 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.servers import free_port, wait_until_ready
+
 RAG = str(Path(sys.executable).with_name("rag"))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _env(index_dir: Path) -> dict[str, str]:
     return {**os.environ, "RAG_INDEX_DIR": str(index_dir)}
 
 
-def _wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
-        if server.poll() is not None:
-            raise AssertionError(f"server exited with {server.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).json().get("ready"):
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)  # polling a starting process, not asserting on time
-    raise AssertionError("server did not become ready")
-
-
 @pytest.fixture
 def live(tmp_path: Path, article_index: Path) -> Iterator[tuple[str, Path]]:
     index_dir = tmp_path / "index"
     shutil.copytree(article_index, index_dir)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [RAG, "serve", "--port", str(port)], env=_env(index_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_ready(url, server)
+        wait_until_ready(url, server)
         yield url, index_dir
     finally:
         server.terminate()
@@ -111,7 +93,8 @@ def test_a_killed_reindex_leaves_the_server_answering_and_the_next_reindex_succe
     assert writer.stderr is not None
     progress = b""
     while b"embedding" not in progress and writer.poll() is None:
-        progress += writer.stderr.read(64)
+        # read1: what has arrived, rather than waiting for 64 bytes that may come only when the reindex is done.
+        progress += writer.stderr.read1(64)
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait()
     writer.stderr.close()
