@@ -113,8 +113,7 @@ def search(
         from rag.payloads import search_payload
 
         engine = _engine(settings)
-        hits = engine.search(query, top_k=top_k)
-        payload = search_payload(query, hits, engine.generation())
+        payload = search_payload(engine.search(query, top_k=top_k))
     if as_json:
         _print_json(payload)
         return

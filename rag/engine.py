@@ -53,6 +53,16 @@ class Health:
 
 
 @dataclass(frozen=True)
+class Results:
+    """Passages found for a query, and the index generation they were found in."""
+
+    query: str
+    hits: list[Hit]
+    generation: str
+    model: str
+
+
+@dataclass(frozen=True)
 class TextWindow:
     """`text == document_text[start:end]` of one document, which has `characters` characters in all."""
 
@@ -206,10 +216,12 @@ class RagEngine:
         query = self._query(loaded, question.strip())
         return loaded.composer.compose(query, loaded.retriever.search(query, k=k))
 
-    def search(self, query: str, *, top_k: int | None = None) -> list[Hit]:
+    def search(self, query: str, *, top_k: int | None = None) -> Results:
+        """The best-matching passages, with the generation they were found in."""
         k = self._validate(query, top_k)
         loaded = self._current()
-        return loaded.retriever.search(self._query(loaded, query.strip()), k=k)
+        hits = loaded.retriever.search(self._query(loaded, query.strip()), k=k)
+        return Results(query, hits, loaded.generation.name, loaded.generation.model)
 
     def rank_documents(self, query: str, *, k: int) -> list[tuple[str, float]]:
         """Document ids ranked by their best passage (for retrieval benchmarks)."""

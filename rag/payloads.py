@@ -5,14 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rag.answer import Answer
-from rag.engine import Health, TextWindow
+from rag.engine import Health, Results, TextWindow
 from rag.indexing import ReindexReport
 from rag.retrieval import Hit
-from rag.store import Generation, StoredDocument
-
-
-def index_info(generation: Generation) -> dict[str, Any]:
-    return {"generation": generation.name, "model": generation.model}
+from rag.store import StoredDocument
 
 
 def answer_payload(answer: Answer) -> dict[str, Any]:
@@ -51,8 +47,12 @@ def hit_payload(hit: Hit) -> dict[str, Any]:
     }
 
 
-def search_payload(query: str, hits: list[Hit], generation: Generation) -> dict[str, Any]:
-    return {"query": query, "hits": [hit_payload(h) for h in hits], "index": index_info(generation)}
+def search_payload(results: Results) -> dict[str, Any]:
+    return {
+        "query": results.query,
+        "hits": [hit_payload(h) for h in results.hits],
+        "index": {"generation": results.generation, "model": results.model},
+    }
 
 
 def document_payload(stored: StoredDocument) -> dict[str, Any]:

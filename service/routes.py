@@ -133,10 +133,8 @@ async def search(body: SearchRequest, request: Request) -> dict[str, Any]:
     engine = _engine(request)
 
     def run() -> dict[str, Any]:
-        # Both calls may load a new generation: off the event loop. (A generation published between them
-        # is still listed under the previous name: only the engine can pair hits with their generation.)
-        generation = engine.generation()
-        return search_payload(body.query, engine.search(body.query, top_k=body.top_k), generation)
+        # Off the event loop: the first search may load the index. The hits name the generation they came from.
+        return search_payload(engine.search(body.query, top_k=body.top_k))
 
     return await within_budget(_settings(request).request_timeout, run)
 

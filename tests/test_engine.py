@@ -68,7 +68,7 @@ def test_top_k_out_of_range_is_refused(engine: RagEngine) -> None:
 
 
 def test_search_ranks_the_passage_naming_the_singer_first(engine: RagEngine) -> None:
-    hits = engine.search("BIBI soundtrack", top_k=3)
+    hits = engine.search("BIBI soundtrack", top_k=3).hits
     assert "BIBI" in hits[0].chunk.text
     assert hits[0].score >= hits[1].score >= hits[2].score
 

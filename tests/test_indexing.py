@@ -26,7 +26,7 @@ def test_add_change_and_remove_a_file(fresh_engine: RagEngine, tmp_path: Path) -
     assert report.changed == ["notes/kebun.md"]
     answer = fresh_engine.ask("Siapa pendiri Kebun Raya Bogor?")
     assert "Teijsmann" in answer.text and "Reinwardt" not in answer.text
-    assert all("Reinwardt" not in h.chunk.text for h in fresh_engine.search("Reinwardt", top_k=5))
+    assert all("Reinwardt" not in h.chunk.text for h in fresh_engine.search("Reinwardt", top_k=5).hits)
 
     (folder / "kebun.md").unlink()
     assert fresh_engine.reindex([folder]).removed == ["notes/kebun.md"]
