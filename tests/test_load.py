@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 
-from tests.test_live import RAG, _free_port, _wait_until_ready
+from tests.servers import free_port, wait_until_ready
+from tests.test_live import RAG
 
 KEY = "load-key"
 LOADGEN = Path(__file__).with_name("loadgen.py")
@@ -47,13 +48,13 @@ def test_a_burst_with_concurrent_writes_gets_no_5xx_and_only_real_generations(
 ) -> None:
     index_dir = tmp_path / "index"
     shutil.copytree(article_index, index_dir)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "RAG_INDEX_DIR": str(index_dir), "RAG_API_KEYS": KEY, "RAG_LOG_FORMAT": "json"}
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen([RAG, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_ready(url, server)
+        wait_until_ready(url, server)
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEY}"}, timeout=300) as admin:
             report, writes, expected, existed = _burst_while_writing(url, admin)
             documents = {d["id"] for d in admin.get("/documents").json()}
