@@ -96,7 +96,9 @@ def ask(
     for c in payload["citations"]:
         page = f", {phrases.page} {c['page']}" if c["page"] else ""
         where = f"{c['document_id']}{page}, {phrases.characters} {c['start']}-{c['end']}"
-        typer.echo(f'  [{c["n"]}] {c["title"]} ({where}): "{c["quote"]}"')
+        # An untitled document is called by its file name, which the id already shows.
+        title = "" if c["document_id"].endswith(c["title"]) else f"{c['title']} "
+        typer.echo(f'  [{c["n"]}] {title}({where}): "{c["quote"]}"')
 
 
 @app.command()

@@ -35,7 +35,7 @@ def test_ask_prints_answer_and_numbered_sources(article_index: Path) -> None:
     result = _run(article_index, "ask", "Which singer performs a song on the soundtrack?")
     assert result.returncode == 0, result.stderr
     assert "BIBI" in result.stdout
-    assert "Sources:" in result.stdout and "[1] ballerina_id.txt" in result.stdout
+    assert "Sources:" in result.stdout and "[1] (ballerina_id.txt, characters " in result.stdout
 
 
 def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
