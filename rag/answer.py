@@ -15,8 +15,6 @@ from rag.messages import phrases_for
 from rag.retrieval import Hit, Query, Retriever
 
 MAX_ANSWER_CHARS = 300
-# How a whole sentence ends; a unit ending otherwise is a piece of a sentence cut for length.
-_SENTENCE_ENDS = (".", "!", "?", "…", '"', "”", "’", "'", ")")
 
 
 @dataclass(frozen=True)
@@ -158,35 +156,7 @@ class Composer:
             fits = len(best.sentence.text) + len(second.sentence.text) <= MAX_ANSWER_CHARS
             if fits and second.score >= best.score - p.second_sentence_margin:
                 chosen.append(second)
-        if p.complete_fragments:
-            chosen = self._completed(chosen)
         return self._cite(query, chosen, confidence, hits)
-
-    def _completed(self, chosen: list[Candidate]) -> list[Candidate]:
-        """Chosen units that are pieces of a sentence cut for length, joined with the neighbouring pieces
-        of that sentence while the answer stays within MAX_ANSWER_CHARS (the piece that continues a
-        clause often holds the answer: "... berkantor pusat di Bekasi," + "didirikan oleh ...")."""
-        sentences = self.retriever.generation.content.sentences
-        taken = {c.position for c in chosen}
-        room = MAX_ANSWER_CHARS - sum(len(c.sentence.text) + 1 for c in chosen)
-        result = list(chosen)
-        for candidate in chosen:
-            for step in (1, -1):
-                position = candidate.position
-                while True:
-                    unit = sentences[position]
-                    cut = not unit.text.rstrip().endswith(_SENTENCE_ENDS) if step == 1 else unit.text[:1].islower()
-                    neighbour = position + step
-                    if not cut or not 0 <= neighbour < len(sentences) or neighbour in taken:
-                        break
-                    piece = sentences[neighbour]
-                    if piece.doc_id != unit.doc_id or len(piece.text) + 1 > room:
-                        break
-                    result.append(Candidate(piece, neighbour, candidate.score, candidate.similarity, candidate.peak))
-                    taken.add(neighbour)
-                    room -= len(piece.text) + 1
-                    position = neighbour
-        return result
 
     def _cite(self, query: Query, chosen: list[Candidate], confidence: float, hits: list[Hit]) -> Answer:
         generation = self.retriever.generation
