@@ -251,7 +251,7 @@ class RagEngine:
                 f"the window {first}-{last} is not inside the document's {len(text)} characters; "
                 "give 0 <= start <= end <= characters"
             )
-        return TextWindow(stored.document.id, stored.document.title, first, last, len(text), text[first:last])
+        return TextWindow(stored.document.id, stored.document.label, first, last, len(text), text[first:last])
 
     def health(self) -> Health:
         try:

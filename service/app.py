@@ -34,6 +34,7 @@ from service.observability import Metrics, Observed
 from service.page import add_page
 from service.responses import REQUEST_ID_HEADER, ApiError, error_response
 from service.routes import router
+from service.schemas import NOT_BLANK
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 STATUS: dict[type[RagError], int] = {
@@ -67,10 +68,17 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     if any(p.get("type") == "json_invalid" for p in problems):
         return error_response(400, "malformed_json", "the request body is not valid JSON", scope=request.scope)
     message = "; ".join(
-        f"{'.'.join(str(part) for part in p.get('loc', ()) if part != 'body') or 'body'}: {p.get('msg')}"
+        f"{'.'.join(str(part) for part in p.get('loc', ()) if part != 'body') or 'body'}: {_problem(p)}"
         for p in problems
     )
     return error_response(422, "invalid_input", message, scope=request.scope)
+
+
+def _problem(problem: Any) -> str:
+    """pydantic's message, in plain words where it would only quote a pattern."""
+    if problem.get("type") == "string_pattern_mismatch" and problem.get("ctx", {}).get("pattern") == NOT_BLANK:
+        return "empty or only whitespace; ask something"
+    return str(problem.get("msg"))
 
 
 def _allowed_methods(request: Request) -> str:

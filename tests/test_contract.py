@@ -36,6 +36,7 @@ OPERATIONS = [
     ("GET", "/documents"),
     ("POST", "/documents"),
     ("DELETE", "/documents/{doc_id}"),
+    ("GET", "/documents/{doc_id}/text"),
     ("POST", "/reindex"),
     ("GET", "/health"),
     ("GET", "/metrics"),

@@ -147,7 +147,7 @@ def test_questions_show_answers_and_highlighted_evidence(
     page.on("request", lambda r: requested.append(r.url))
     with ThreadedServer(_app(index_copy, embedder)) as server:
         page.goto(server.url + "/")
-        page.get_by_role("region", name="Documents").get_by_text("Ballerina (2023)").wait_for()
+        page.get_by_role("region", name="Documents").get_by_text("ballerina_id.txt", exact=True).wait_for()
         director = _ask(page, "Siapa sutradara film Ballerina?")
         assert "Lee Chung-hyun" in page.get_by_role("region", name="Answer").inner_text()
         _check_evidence(page, director)
@@ -196,12 +196,12 @@ def test_a_service_that_wants_a_key_gets_one_from_the_key_field(
         assert "needs an API key" in page.get_by_role("alert").inner_text()
         key.fill(KEY)
         key.press("Enter")
-        page.get_by_role("region", name="Documents").get_by_text("Ballerina (2023)").wait_for()
+        page.get_by_role("region", name="Documents").get_by_text("ballerina_id.txt", exact=True).wait_for()
         assert "Lee Chung-hyun" in str(_ask(page, "Siapa sutradara film Ballerina?")["answer"])
         assert page.evaluate("sessionStorage.getItem('rag-api-key')") == KEY
         # The key stays for this tab: a reload asks with it at once.
         page.reload()
-        page.get_by_role("region", name="Documents").get_by_text("Ballerina (2023)").wait_for()
+        page.get_by_role("region", name="Documents").get_by_text("ballerina_id.txt", exact=True).wait_for()
         assert page.get_by_label("API key").input_value() == KEY
 
 
@@ -224,7 +224,7 @@ def test_limits_are_said_in_words(
     refuse = {"POST /ask": 429, "POST /documents": 413}
     with ThreadedServer(_app(index_copy, embedder, refuse=refuse)) as server:
         page.goto(server.url + "/")
-        page.get_by_role("region", name="Documents").get_by_text("Ballerina (2023)").wait_for()
+        page.get_by_role("region", name="Documents").get_by_text("ballerina_id.txt", exact=True).wait_for()
         page.get_by_label("Question").fill("Who plays Ok-ju?")
         page.get_by_label("Question").press("Enter")
         alert = page.get_by_role("alert")
