@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer_types import asks_for_person, asks_for_time, mentions_time, names_someone_new
+from rag.answer_types import asks_for_time, mentions_time
 from rag.calibration import CompositionParams
 from rag.documents import Span
 from rag.embedding import Vectors
@@ -122,7 +122,6 @@ class Composer:
         best = np.sort(np.partition(everything, len(everything) - top)[len(everything) - top :])[::-1]
         best = np.concatenate([best, np.full(p.background_size + 1 - len(best), p.background_floor)])
         wants_time = asks_for_time(query.text)
-        wants_person = p.person_bonus > 0 and asks_for_person(query.text)
         result = []
         for position in sorted(best_chunk):
             similarity = float(everything[position])
@@ -134,7 +133,6 @@ class Composer:
                 + (1 - p.similarity_weight) * best_chunk[position]
                 - p.centrality_penalty * float(self._centrality[position])
                 + (p.time_bonus if wants_time and self._names_time[position] else 0.0)
-                + (p.person_bonus if wants_person and names_someone_new(sentence.text, query.text) else 0.0)
             )
             peak = similarity - float(others[: p.background_size].mean())
             result.append(Candidate(sentence, position, score, similarity, peak))

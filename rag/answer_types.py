@@ -30,19 +30,3 @@ def mentions_time(text: str) -> bool:
     """True when the text names a year, a month or a century."""
     return _TIME.search(text) is not None
 
-
-_PERSON_QUESTION = re.compile(r"\b(siapa|siapakah|who|whom|whose)\b", re.IGNORECASE)
-# A capitalised word (Latin script) that does not open the sentence: a name, most of the time.
-_NAME = re.compile(r"(?<=[\s(\"'“])([A-ZÀ-ÖØ-Þ][\w-]+)")
-_WORD = re.compile(r"\w+")
-
-
-def asks_for_person(question: str) -> bool:
-    """True for 'who' questions: 'Siapa ...', 'Who ...'."""
-    return _PERSON_QUESTION.search(question) is not None
-
-
-def names_someone_new(text: str, question: str) -> bool:
-    """True when the text has a capitalised word, not at its start, that the question does not use."""
-    asked = {w.lower() for w in _WORD.findall(question)}
-    return any(name.lower() not in asked for name in _NAME.findall(text))

@@ -42,8 +42,6 @@ class CompositionParams:
     # Bonus for a sentence naming a time when the question asks when (TyDi dev, 133 of 565 questions ask
     # when: answer accuracy 0.834 without it, 0.850 with it).
     time_bonus: float = 0.05
-    # Bonus for a sentence naming someone the question does not when the question asks who (bench/composition_sweep.py).
-    person_bonus: float = 0.0
     # Below this confidence (how far the best sentence stands out) the composer abstains
     # (bench/abstention_sweep.py: 1.4% false abstention, 65% of held-out-gold questions declined on TyDi).
     abstain_threshold: float = 0.045
