@@ -29,4 +29,3 @@ def asks_for_time(question: str) -> bool:
 def mentions_time(text: str) -> bool:
     """True when the text names a year, a month or a century."""
     return _TIME.search(text) is not None
-
