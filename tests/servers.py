@@ -1,10 +1,15 @@
-"""Helpers for tests that start real servers: a free port, and waiting until a server is ready."""
+"""Helpers for tests that start real servers: a free port, waiting until ready, `rag serve` as a process."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
 
 import httpx
 
@@ -26,3 +31,20 @@ def wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
             pass
         time.sleep(0.2)  # polling a starting process, not asserting on time
     raise AssertionError("server did not become ready")
+
+
+RAG = str(Path(sys.executable).with_name("rag"))
+
+
+@contextmanager
+def rag_serve(env: dict[str, str], *, output: IO[Any] | int = subprocess.DEVNULL) -> Iterator[str]:
+    """`rag serve` on a free loopback port in its own process; yields its URL once ready, stops it after."""
+    port = free_port()
+    server = subprocess.Popen([RAG, "serve", "--port", str(port)], env=env, stdout=output, stderr=output)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(url, server)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

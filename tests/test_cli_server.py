@@ -6,16 +6,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from rag.remote import SERVER_FILE
-from tests.servers import free_port, wait_until_ready
-
-RAG = str(Path(sys.executable).with_name("rag"))
+from tests.servers import RAG, free_port, rag_serve
 
 
 def _env(index_dir: Path, **extra: str) -> dict[str, str]:
@@ -32,17 +29,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, article_index: Path) -> Ite
     """`rag serve` over a copy of the article's index; yields its address and index directory."""
     index_dir = tmp_path_factory.mktemp("served") / "index"
     shutil.copytree(article_index, index_dir)
-    port = free_port()
-    server = subprocess.Popen(
-        [RAG, "serve", "--port", str(port)], env=_env(index_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(url, server)
+    with rag_serve(_env(index_dir)) as url:
         yield url, index_dir
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     # A server that exits removes its record, so the next command does not try it.
     assert not (index_dir / SERVER_FILE).exists()
 

@@ -6,7 +6,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import free_port, wait_until_ready
-
-RAG = str(Path(sys.executable).with_name("rag"))
+from tests.servers import RAG, rag_serve
 
 
 def _env(index_dir: Path) -> dict[str, str]:
@@ -27,17 +24,8 @@ def _env(index_dir: Path) -> dict[str, str]:
 def live(tmp_path: Path, article_index: Path) -> Iterator[tuple[str, Path]]:
     index_dir = tmp_path / "index"
     shutil.copytree(article_index, index_dir)
-    port = free_port()
-    server = subprocess.Popen(
-        [RAG, "serve", "--port", str(port)], env=_env(index_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(url, server)
+    with rag_serve(_env(index_dir)) as url:
         yield url, index_dir
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _wait_for_new_generation(url: str, old: str) -> dict[str, object]:

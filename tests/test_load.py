@@ -12,8 +12,7 @@ from typing import Any
 
 import httpx
 
-from tests.servers import free_port, wait_until_ready
-from tests.test_live import RAG
+from tests.servers import rag_serve
 
 KEY = "load-key"
 LOADGEN = Path(__file__).with_name("loadgen.py")
@@ -48,21 +47,16 @@ def test_a_burst_with_concurrent_writes_gets_no_5xx_and_only_real_generations(
 ) -> None:
     index_dir = tmp_path / "index"
     shutil.copytree(article_index, index_dir)
-    port = free_port()
     env = {**os.environ, "RAG_INDEX_DIR": str(index_dir), "RAG_API_KEYS": KEY, "RAG_LOG_FORMAT": "json"}
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen([RAG, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(url, server)
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEY}"}, timeout=300) as admin:
-            report, writes, expected, existed = _burst_while_writing(url, admin)
-            documents = {d["id"] for d in admin.get("/documents").json()}
-            metrics = admin.get("/metrics").text
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+    headers = {"Authorization": f"Bearer {KEY}"}
+    with (
+        (tmp_path / "server.log").open("w") as log,
+        rag_serve(env, output=log) as url,
+        httpx.Client(base_url=url, headers=headers, timeout=300) as admin,
+    ):
+        report, writes, expected, existed = _burst_while_writing(url, admin)
+        documents = {d["id"] for d in admin.get("/documents").json()}
+        metrics = admin.get("/metrics").text
 
     lost = expected - documents
     summary = {**report, "writes": len(writes), "write_errors": sum(s != 200 for s in writes), "lost": len(lost)}
