@@ -35,4 +35,4 @@ test: setup browser
 	$(BIN)/python -m pytest
 
 clean-index:
-	rm -rf index/generations index/CURRENT index/embeddings.sqlite*
+	rm -rf index/generations index/segments index/CURRENT index/sources.json index/embeddings.sqlite*

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         text_payload,
     )
     from rag.retrieval import Hit
-    from rag.store import StoredDocument
+    from rag.segments import StoredDocument
 
 _HOMES = {
     "rag.answer": ["Answer", "Citation"],
@@ -68,7 +68,7 @@ _HOMES = {
         "text_payload",
     ],
     "rag.retrieval": ["Hit"],
-    "rag.store": ["StoredDocument"],
+    "rag.segments": ["StoredDocument"],
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 

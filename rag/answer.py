@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer_types import asks_for_time, mentions_time
+from rag.answer_types import asks_for_time
 from rag.calibration import CompositionParams
 from rag.documents import Span
-from rag.embedding import Vectors
 from rag.messages import phrases_for
 from rag.retrieval import Hit, Query, Retriever
 
@@ -62,38 +60,12 @@ class Candidate:
     peak: float
 
 
-def centrality(sentences: Sequence[Span], vectors: Vectors) -> Vectors:
-    """Each sentence's cosine with the normalised mean of the other sentences of its document.
-
-    A sentence alone in its document has no others; it gets the corpus mean, so it is neither
-    favoured nor held back.
-    """
-    result = np.full(len(sentences), np.nan, dtype=np.float32)
-    positions: dict[str, list[int]] = {}
-    for position, sentence in enumerate(sentences):
-        positions.setdefault(sentence.doc_id, []).append(position)
-    for members in positions.values():
-        if len(members) < 2:
-            continue
-        own = vectors[members]
-        others = own.sum(axis=0, keepdims=True) - own
-        norms = np.linalg.norm(others, axis=1)
-        result[members] = (own * others).sum(axis=1) / np.where(norms > 0, norms, 1.0)
-    known = ~np.isnan(result)
-    result[~known] = float(result[known].mean()) if known.any() else 0.0
-    return result
-
-
 class Composer:
     """Picks the source sentences that answer a question and cites each of them."""
 
     def __init__(self, retriever: Retriever, *, params: CompositionParams) -> None:
         self.retriever = retriever
         self.params = params
-        content = retriever.generation.content
-        # Query-independent sentence properties, computed once per generation rather than per question.
-        self._centrality = centrality(content.sentences, content.sentence_vectors)
-        self._names_time = [mentions_time(sentence.text) for sentence in content.sentences]
 
     def missing_terms(self, query: Query, hits: list[Hit]) -> float:
         """IDF-weighted share of the question's terms that none of the retrieved passages contains."""
@@ -108,31 +80,27 @@ class Composer:
         generation = self.retriever.generation
         best_chunk: dict[int, float] = {}
         for hit in hits:
-            for position in generation.chunk_sentences[hit.position]:
+            for position in generation.chunk_sentences(hit.position):
                 best_chunk[position] = max(best_chunk.get(position, -1.0), hit.dense)
         if not best_chunk:
             return []
         p = self.params
-        everything = generation.content.sentence_vectors @ query.vector.reshape(-1)
-        if exclude:
-            # Excluded documents' sentences drop to the lowest cosine: they cannot form the background.
-            mask = np.array([s.doc_id in exclude for s in generation.content.sentences])
-            everything = np.where(mask, np.float32(-1.0), everything)
-        top = min(p.background_size + 1, len(everything))
-        best = np.sort(np.partition(everything, len(everything) - top)[len(everything) - top :])[::-1]
+        vector = query.vector.reshape(-1)
+        # The background: the best cosines of the question with any sentence (excluded documents' cannot count).
+        best = generation.top_sentence_scores(vector, p.background_size + 1, exclude=exclude)
         best = np.concatenate([best, np.full(p.background_size + 1 - len(best), p.background_floor)])
         wants_time = asks_for_time(query.text)
         result = []
         for position in sorted(best_chunk):
-            similarity = float(everything[position])
+            similarity = float(generation.sentence_vector(position) @ vector)
             # The background excludes the candidate itself (drop one copy of its value).
             others = np.delete(best, int(np.argmin(np.abs(best - similarity))))
-            sentence = generation.content.sentences[position]
+            sentence = generation.sentence(position)
             score = (
                 p.similarity_weight * similarity
                 + (1 - p.similarity_weight) * best_chunk[position]
-                - p.centrality_penalty * float(self._centrality[position])
-                + (p.time_bonus if wants_time and self._names_time[position] else 0.0)
+                - p.centrality_penalty * generation.centrality(position)
+                + (p.time_bonus if wants_time and generation.names_time(position) else 0.0)
             )
             peak = similarity - float(others[: p.background_size].mean())
             result.append(Candidate(sentence, position, score, similarity, peak))

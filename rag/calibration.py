@@ -16,7 +16,8 @@ class CompositionParams:
     """How sentences are scored, how many are kept, and when the composer abstains."""
 
     # Sentence score = similarity_weight * cosine(question, sentence) + (1 - it) * cosine(question, its chunk).
-    # Chosen by bench/fusion_sweep.py; adding shared-term overlap lowered TyDi accuracy (0.834 -> 0.782).
+    # Chosen by bench/fusion_sweep.py (in git up to ad723f1); adding shared-term overlap lowered TyDi
+    # accuracy (0.834 -> 0.782).
     similarity_weight: float = 0.6
     # A second sentence joins the answer when its score is within this margin of the best one and the two
     # fit in the answer budget (bench/composition_sweep.py, TyDi dev answer accuracy: margin 0.05 -> 0.841,

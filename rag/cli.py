@@ -13,7 +13,7 @@ import typer
 
 from rag.config import Settings
 from rag.corpus_files import FILE_FORMS, FileForm
-from rag.errors import InvalidInputError, RagError, ServerError
+from rag.errors import IndexNotFoundError, InvalidInputError, RagError, ServerError
 from rag.messages import phrases_for
 from rag.remote import Server, advertised, advertised_url, local_url
 
@@ -171,6 +171,17 @@ def rm(doc_id: Annotated[str, typer.Argument(help="The id 'rag documents' shows.
     """Remove one document from the index."""
     report = _engine().remove_document(doc_id)
     typer.echo(f"removed {doc_id}: generation {report.generation}")
+
+
+@app.command()
+def compact() -> None:
+    """Merge the index's segments into one and drop deleted rows (answers stay the same)."""
+    engine = _engine()
+    report = engine.compact()
+    if report.generation is None:
+        raise IndexNotFoundError("no index to compact; run 'rag reindex' first")
+    manifest = engine.store.manifest(report.generation, model=engine.embedder.model_name)
+    typer.echo(f"generation {report.generation}: {manifest['counts']['segments']} segment(s), {report.seconds:.1f} s")
 
 
 def _exit_quietly(signum: int, frame: object) -> None:

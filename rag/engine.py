@@ -25,17 +25,20 @@ from rag.errors import (
     RagError,
     StorageFullError,
 )
+from rag.generation import Generation
 from rag.indexing import Indexer, ReindexReport
 from rag.lexical import Tokenizer
 from rag.retrieval import Hit, Query, Retriever
-from rag.store import Generation, IndexStore, StoredDocument
+from rag.segment_builder import SegmentBuilder
+from rag.segments import StoredDocument
+from rag.store import IndexStore
 from rag.vector_cache import VectorCache
 
 CACHE_FILE = "embeddings.sqlite"
 MAX_TOP_K = 50
 # Weight of BM25 (scaled 0..1) added to the cosine, times the query's vocabulary coverage. Measured with
-# bench/fusion_sweep.py, chunk MRR@10 dense-only -> 0.05 -> 0.15: TyDi 0.9627 -> 0.9628 -> 0.9563,
-# Ballerina dev 0.858 -> 0.875 -> 0.846. Larger weights let BM25 override better dense rankings.
+# bench/fusion_sweep.py (in git up to ad723f1), chunk MRR@10 dense-only -> 0.05 -> 0.15: TyDi 0.9627 ->
+# 0.9628 -> 0.9563, Ballerina dev 0.858 -> 0.875 -> 0.846. Larger weights let BM25 override better dense rankings.
 LEXICAL_WEIGHT = 0.05
 
 logger = logging.getLogger(__name__)
@@ -156,7 +159,7 @@ class RagEngine:
             name = self.store.current_name()
             loaded = self._loaded
             if loaded is None or loaded.current != name:
-                generation, degraded = self._last_good_generation()
+                generation, degraded = self._last_good_generation(loaded.generation if loaded else None)
                 retriever = Retriever(
                     generation, self._tokenizer, lexical_weight=LEXICAL_WEIGHT, ranking=self.settings.ranking
                 )
@@ -166,17 +169,19 @@ class RagEngine:
                 self._loaded = loaded
             return loaded
 
-    def _last_good_generation(self) -> tuple[Generation, str]:
-        """The generation in service or, when it is damaged, the newest earlier one that loads, and why."""
+    def _last_good_generation(self, reuse: Generation | None) -> tuple[Generation, str]:
+        """The generation in service or, when it is damaged, the newest earlier one that loads, and why.
+
+        Segments the generation served so far (`reuse`) already holds are not read again."""
         model = self.embedder.model_name
         try:
-            return self.store.load(model=model), ""
+            return self.store.load(model=model, reuse=reuse), ""
         except IndexCorruptError as exc:
             damage = exc.message
         current = self.store.current_name() or ""
         for name in reversed([n for n in self.store.finished() if n < current]):
             try:
-                generation = self.store.load_generation(name, model=model)
+                generation = self.store.load_generation(name, model=model, reuse=reuse)
             except (IndexCorruptError, IndexIncompatibleError):
                 continue
             reason = f"generation {current} is damaged ({damage}); serving the previous generation {name}"
@@ -236,7 +241,7 @@ class RagEngine:
         return self._current().generation
 
     def documents(self) -> list[StoredDocument]:
-        return self._current().generation.content.documents
+        return self._current().generation.documents()
 
     def document_text(self, doc_id: str, *, start: int | None = None, end: int | None = None) -> TextWindow:
         """The indexed text of a document, or the window `text[start:end]` of it (offsets as in citations)."""
@@ -265,15 +270,14 @@ class RagEngine:
     # -- writing -------------------------------------------------------------------------------
 
     def _indexer(self, *, sentences: bool = True) -> Indexer:
-        return Indexer(
-            self.store,
+        builder = SegmentBuilder(
             self.embedder,
             self.cache,
             Chunker(size=self.settings.chunk_size, overlap=self.settings.chunk_overlap),
-            keep_generations=self.settings.keep_generations,
             sentences=sentences,
             untitled=self.settings.untitled_context,
         )
+        return Indexer(self.store, builder, keep_generations=self.settings.keep_generations)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -317,6 +321,13 @@ class RagEngine:
     def remove_document(self, doc_id: str) -> ReindexReport:
         with self._writing():
             report = self._indexer().remove([doc_id])
+        self._adopt()
+        return report
+
+    def compact(self) -> ReindexReport:
+        """Merge all segments into one, without deleted rows; answers stay the same."""
+        with self._writing():
+            report = self._indexer().compact()
         self._adopt()
         return report
 

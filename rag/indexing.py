@@ -1,4 +1,8 @@
-"""Reindexing: load -> chunk -> embed what changed -> publish a new index generation."""
+"""Reindexing: find what changed, write it as one new segment, mark what it replaces deleted, publish.
+
+A change costs what it changes: unchanged documents stay in the segments that hold them, and only
+small segments are merged along the way (rag.compaction).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from filelock import FileLock, Timeout
-from tqdm import tqdm
 
-from rag.chunking import Chunker
-from rag.documents import Document, Skipped, Span, default_corpus, scan
-from rag.embedding import Embedder, Vectors
+from rag import compaction
+from rag.documents import Document, Skipped, default_corpus, scan
 from rag.errors import (
     DocumentConflictError,
     DocumentError,
@@ -22,11 +23,11 @@ from rag.errors import (
     IndexBusyError,
     IndexCorruptError,
 )
-from rag.sentences import MAX_SENTENCE_CHARS, split_sentences
+from rag.legacy import migrate
+from rag.segment_builder import SegmentBuilder
+from rag.segments import StoredDocument, read_documents
 from rag.sources import BUNDLED_SOURCE, Source, SourceBook, legacy, resolve
-from rag.store import Generation, IndexContent, IndexStore, StoredDocument
-from rag.titles import UntitledContext, is_title_text, slot_title
-from rag.vector_cache import VectorCache, embed_with_cache, text_key
+from rag.store import IndexStore, SegmentEntry, Snapshot
 
 LOCK_FILE = ".lock"
 
@@ -55,67 +56,43 @@ class ReindexReport:
     missing: list[MissingSource] = field(default_factory=list)
 
 
-def answer_units(document: Document) -> list[Span]:
-    """The sentences an answer may quote: every sentence except the title line."""
-    spans = (Span(document.id, s, e, document.text[s:e]) for s, e in split_sentences(document.text))
-    return [span for span in spans if not is_title_text(span.text, document.title)]
-
-
 class Indexer:
     """Builds generations; one writer at a time, guarded by a file lock shared by CLI and service."""
 
     def __init__(
-        self,
-        store: IndexStore,
-        embedder: Embedder,
-        cache: VectorCache,
-        chunker: Chunker,
-        *,
-        keep_generations: int = 3,
-        lock_timeout: float = 600.0,
-        sentences: bool = True,
-        untitled: UntitledContext = "lead",
+        self, store: IndexStore, builder: SegmentBuilder, *, keep_generations: int = 3, lock_timeout: float = 600.0
     ) -> None:
         self.store = store
-        self.embedder = embedder
-        self.cache = cache
-        self.chunker = chunker
+        self.builder = builder
         self.keep_generations = keep_generations
         self.lock_timeout = lock_timeout
-        # Without sentences an index can rank passages but not compose answers (retrieval benchmarks).
-        self.sentences = sentences
-        self.untitled = untitled
         self.book = SourceBook(store.root)
 
-    def _previous(self) -> Generation | None:
-        # A damaged generation in service falls back to the newest one that reads; another model's
-        # index is rebuilt from the sources.
-        return self.store.load_newest_readable(model=self.embedder.model_name)
+    @property
+    def model(self) -> str:
+        return self.builder.embedder.model_name
 
-    def _sources(self, previous: Generation | None) -> list[Source]:
+    def _previous(self) -> Snapshot | None:
+        """The generation to build on: the one in service, else the newest intact one; an index of an
+        older format is migrated first. Another model's index is rebuilt from the sources."""
+        snapshot = self.store.newest_snapshot(model=self.model)
+        if snapshot is not None:
+            return snapshot
+        migrated = migrate(self.store, self.builder, self.book)
+        return self.store.snapshot(migrated, model=self.model) if migrated else None
+
+    def _sources(self, previous: Snapshot | None) -> list[Source]:
         """The roots indexed so far: sources.json, else (older indexes) the newest readable manifest."""
         if self.book.exists():
             return self.book.read()
         if previous is not None:
-            return legacy(previous.content.sources)
+            return legacy(previous.sources)
         if self.store.finished():
             raise IndexCorruptError(
                 f"no generation in {self.store.root} can be read and it has no {self.book.path.name}, so the "
                 "indexed folders are unknown; run 'rag reindex FOLDER ...' with them"
             )
         return []
-
-    @property
-    def chunking(self) -> dict[str, Any]:
-        """How text was cut, recorded in the manifest."""
-        return {
-            "splitter": "RecursiveCharacterTextSplitter",
-            "size": self.chunker.size,
-            "overlap": self.chunker.overlap,
-            "sentences": self.sentences,
-            "max_sentence_chars": MAX_SENTENCE_CHARS,
-            "untitled": self.untitled,
-        }
 
     def reindex(
         self, paths: Sequence[Path] = (), *, dry_run: bool = False, progress: bool = False, prune: bool = False
@@ -132,7 +109,7 @@ class Indexer:
             absent = [t for t in targets if t not in present]
             if paths and absent:
                 raise DocumentError(f"{absent[0].path}: no such file or folder")
-            old = {d.document.id: d for d in previous.content.documents} if previous else {}
+            old = previous.documents if previous else {}
             found, skipped = scan([t for t in present if not t.bundled], known={i: d.document for i, d in old.items()})
             documents = found + (default_corpus() if BUNDLED_SOURCE in present else [])
             self._check_ids(documents, old)
@@ -142,42 +119,48 @@ class Indexer:
             held = {t.path: sum(t.holds(d.document.source) for d in old.values()) for t in absent}
             missing = [] if prune else [MissingSource(path, count) for path, count in held.items()]
             sources = [s for s in [*known, *[t for t in targets if t not in known]] if not (prune and s in absent)]
-            kept = [d for i, d in old.items() if i not in seen and i not in gone]
-            report = self._build(previous, kept, documents, gone, sources, skipped, dry_run, progress)
+            report = self._commit(previous, documents, gone, sources, skipped, dry_run=dry_run, progress=progress)
             return replace(report, missing=missing)
 
     def add(self, documents: Sequence[Document]) -> ReindexReport:
         """Add documents given directly (not files), or replace those with the same ids."""
         with self._writer():
             previous = self._previous()
-            sources = self._sources(previous)
-            old = {d.document.id: d for d in previous.content.documents} if previous else {}
-            self._check_ids(documents, old)
-            seen = {d.id for d in documents}
-            kept = [d for i, d in old.items() if i not in seen]
-            return self._build(previous, kept, documents, [], sources, [], False, False)
+            self._check_ids(documents, previous.documents if previous else {})
+            return self._commit(previous, documents, [], self._sources(previous), [])
 
     def replace_all(self, paths: Sequence[Path], *, progress: bool = False) -> ReindexReport:
         """Make the index hold exactly the files under `paths` (evaluation corpora)."""
         with self._writer():
             previous = self._previous()
-            old = {d.document.id: d for d in previous.content.documents} if previous else {}
+            old = previous.documents if previous else {}
             targets = resolve(paths, [])
             documents, skipped = scan(targets, known={i: d.document for i, d in old.items()})
             seen = {d.id for d in documents}
             gone = [i for i in old if i not in seen]
-            return self._build(previous, [], documents, gone, targets, skipped, False, progress)
+            return self._commit(previous, documents, gone, targets, skipped, progress=progress)
 
-    def remove(self, doc_ids: Sequence[str], *, progress: bool = False) -> ReindexReport:
+    def remove(self, doc_ids: Sequence[str]) -> ReindexReport:
         with self._writer():
             previous = self._previous()
-            old = previous.content.documents if previous else []
-            kept = [d for d in old if d.document.id not in doc_ids]
-            gone = [d.document.id for d in old if d.document.id in doc_ids]
-            unknown = sorted(set(doc_ids) - set(gone))
+            old = previous.documents if previous else {}
+            unknown = sorted(set(doc_ids) - set(old))
             if unknown:
                 raise DocumentNotFoundError(f"no document with id {unknown[0]!r}; 'rag documents' lists them")
-            return self._build(previous, kept, [], gone, self._sources(previous), [], False, progress)
+            return self._commit(previous, [], list(doc_ids), self._sources(previous), [])
+
+    def compact(self) -> ReindexReport:
+        """Merge every segment into one without deleted rows (answers stay the same)."""
+        with self._writer():
+            started = time.perf_counter()
+            previous = self._previous()
+            if previous is None:
+                return ReindexReport(None)
+            if len(previous.segments) <= 1 and not any(e.deleted for e in previous.segments):
+                return ReindexReport(previous.name, seconds=time.perf_counter() - started)
+            entries = compaction.merge(self.store, previous.segments, [[e.name for e in previous.segments]])
+            name = self._publish(previous, entries, previous.sources, None)
+            return ReindexReport(name, unchanged=sorted(previous.documents), seconds=time.perf_counter() - started)
 
     @staticmethod
     def _check_ids(documents: Sequence[Document], old: dict[str, StoredDocument]) -> None:
@@ -206,55 +189,46 @@ class Indexer:
         finally:
             lock.release()
 
-    def _build(
+    def _commit(
         self,
-        previous: Generation | None,
-        kept: Sequence[StoredDocument],
+        previous: Snapshot | None,
         incoming: Sequence[Document],
         gone: Sequence[str],
         sources: Sequence[Source],
         skipped: Sequence[Skipped],
-        dry_run: bool,
-        progress: bool,
+        *,
+        dry_run: bool = False,
+        progress: bool = False,
     ) -> ReindexReport:
         started = time.perf_counter()
         now = time.time()
-        old = {d.document.id: d for d in previous.content.documents} if previous else {}
+        old = previous.documents if previous else {}
         added, changed, unchanged = [], [], []
-        final: list[StoredDocument] = list(kept)
+        writes: list[StoredDocument] = []
         for document in incoming:
             before = old.get(document.id)
             if before is None:
                 added.append(document.id)
-                final.append(StoredDocument(document, now, now))
+                writes.append(StoredDocument(document, now, now))
             elif before.document.hash != document.hash or before.document.title != document.title:
                 changed.append(document.id)
-                final.append(StoredDocument(document, before.added_at, now))
+                writes.append(StoredDocument(document, before.added_at, now))
             else:
                 unchanged.append(document.id)
-                # The new document may carry a newer file stamp; it is saved with the next generation.
-                final.append(StoredDocument(document, before.added_at, before.updated_at))
-        final.sort(key=lambda d: d.document.id)
-        chunks = [span for d in final for span in self.chunker.split(d.document)]
-        sentences = [span for d in final if self.sentences for span in answer_units(d.document)]
-        titles = {
-            d.document.id: slot_title(d.document.title, d.document.text, d.document.id, untitled=self.untitled)
-            for d in final
-        }
-        texts = [(titles[span.doc_id], span.text) for span in [*chunks, *sentences]]
-        keys = {text_key(text, title) for title, text in texts}
-        pending = len(keys - set(self.cache.lookup(self.embedder.model_name, sorted(keys))))
-        nothing_changed = (
-            previous is not None
-            and not (added or changed or gone)
-            and sorted(s.path for s in sources) == sorted(previous.content.sources)
-            # A new chunker or sentence splitter rebuilds everything (vectors come from the cache).
-            and previous.manifest.get("chunking") == self.chunking
-        )
+                if before.document.stamp != document.stamp:
+                    # Same text, newer file stamp: rewritten (vectors from the cache) so the file is not read again.
+                    writes.append(StoredDocument(document, before.added_at, before.updated_at))
+        rebuild = previous is not None and previous.manifest.get("chunking") != self.builder.chunking
+        if rebuild and previous is not None:
+            # A new chunker or sentence splitter rewrites every document (vectors come from the cache).
+            rewritten = {w.document.id for w in writes} | set(gone)
+            writes += self._with_text(previous, [i for i in old if i not in rewritten])
+        plan = self.builder.plan(writes)
+        same_sources = previous is not None and sorted(s.path for s in sources) == sorted(previous.sources)
         if not dry_run and self.book.read() != list(sources):
             # Written before CURRENT moves: after a crash in between, the next reindex scans the new roots.
             self.book.write(sources)
-        if dry_run or nothing_changed:
+        if dry_run or (not writes and not gone and same_sources):
             return ReindexReport(
                 previous.name if previous else None,
                 added,
@@ -262,31 +236,61 @@ class Indexer:
                 list(gone),
                 unchanged,
                 list(skipped),
-                0 if nothing_changed else pending,
+                plan.pending if dry_run else 0,
                 time.perf_counter() - started,
                 dry_run,
             )
-        vectors, embedded = self._embed(texts, pending, progress)
-        content = IndexContent(
-            documents=final,
-            chunks=chunks,
-            chunk_vectors=vectors[: len(chunks)],
-            sentences=sentences,
-            sentence_vectors=vectors[len(chunks) :],
-            sources=[s.path for s in sources],
-        )
-        name = self.store.publish(
-            content,
-            model=self.embedder.model_name,
-            dimension=int(vectors.shape[1]),
-            chunking=self.chunking,
-        )
-        self.store.prune(keep=self.keep_generations)
+        embedded, dimension = 0, None
+        replaced = {w.document.id for w in writes} | set(gone)
+        entries = self._without(previous, replaced) if previous else []
+        if plan.documents:
+            content, embedded = self.builder.build(plan, progress=progress)
+            entries.append(self.store.add_segment(content, model=self.model))
+            dimension = int(content.chunk_vectors.shape[1])
+        entries = compaction.merge(self.store, entries, compaction.plan(entries))
+        name = self._publish(previous, entries, [s.path for s in sources], dimension)
         return ReindexReport(
             name, added, changed, list(gone), unchanged, list(skipped), embedded, time.perf_counter() - started
         )
 
-    def _embed(self, texts: list[tuple[str, str]], pending: int, progress: bool) -> tuple[Vectors, int]:
-        with tqdm(total=pending, desc="embedding", unit="text", disable=not progress or not pending) as bar:
-            vectors, embedded = embed_with_cache(self.embedder, self.cache, texts, on_batch=bar.update)
-        return vectors, embedded
+    def _with_text(self, previous: Snapshot, doc_ids: Sequence[str]) -> list[StoredDocument]:
+        wanted = set(doc_ids)
+        found = []
+        for entry in previous.segments:
+            for stored in read_documents(self.store.segments_dir / entry.name, text=True):
+                if stored.document.id in wanted and stored.document.id not in entry.deleted:
+                    found.append(stored)
+        return found
+
+    @staticmethod
+    def _without(previous: Snapshot, doc_ids: set[str]) -> list[SegmentEntry]:
+        """The previous generation's segments with `doc_ids` marked deleted where they live."""
+        entries = []
+        for entry in previous.segments:
+            dropped = [previous.documents[i] for i in doc_ids if previous.homes.get(i) == entry.name]
+            if dropped:
+                entry = replace(
+                    entry,
+                    deleted=entry.deleted | {d.document.id for d in dropped},
+                    documents=entry.documents - len(dropped),
+                    chunks=entry.chunks - sum(d.chunk_count for d in dropped),
+                    sentences=entry.sentences - sum(d.sentence_count for d in dropped),
+                )
+            if entry.documents:
+                entries.append(entry)
+        return entries
+
+    def _publish(
+        self, previous: Snapshot | None, entries: list[SegmentEntry], sources: Sequence[str], dimension: int | None
+    ) -> str:
+        if previous is not None:
+            dimension = int(previous.manifest["dimension"])
+        name = self.store.publish(
+            entries,
+            model=self.model,
+            dimension=dimension if dimension is not None else self.builder.embedder.dimension,
+            chunking=self.builder.chunking,
+            sources=sources,
+        )
+        self.store.prune(keep=self.keep_generations)
+        return name

@@ -8,7 +8,7 @@ from rag.answer import Answer
 from rag.engine import Health, Results, TextWindow
 from rag.indexing import ReindexReport
 from rag.retrieval import Hit
-from rag.store import StoredDocument
+from rag.segments import StoredDocument
 
 
 def answer_payload(answer: Answer) -> dict[str, Any]:

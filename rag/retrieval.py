@@ -8,8 +8,8 @@ import numpy as np
 
 from rag.documents import Span
 from rag.embedding import Vectors
-from rag.lexical import LexicalIndex, Scores, Tokenizer
-from rag.store import Generation
+from rag.generation import Generation, Positions, Scores
+from rag.lexical import Lexicon, Tokenizer
 
 # Dense candidates examined per query before fusion; the rest of the corpus cannot enter the top k.
 CANDIDATES = 200
@@ -38,70 +38,66 @@ class Query:
 
 
 class Retriever:
-    """Searches one generation. Built once per generation and reused for every query."""
+    """Searches one generation. Built once per generation (O(segments)) and reused for every query."""
 
     def __init__(
         self, generation: Generation, tokenizer: Tokenizer, *, lexical_weight: float, ranking: str = "hybrid"
     ) -> None:
         self.generation = generation
-        self.lexical = LexicalIndex([c.text for c in generation.content.chunks], tokenizer)
+        self.lexical = Lexicon(generation.lexical_parts(), tokenizer)
         self.lexical_weight = lexical_weight
         self.ranking = ranking
-        self._titles = {d.document.id: d.document.label for d in generation.content.documents}
 
     def prepare(self, text: str, vector: Vectors) -> Query:
         terms = self.lexical.query_terms(text)
         return Query(text, vector, terms, self.lexical.coverage(terms))
 
-    def dense_scores(self, query: Query) -> Scores:
-        """Cosine of the query with every chunk (chunks outside the dense candidates get the floor)."""
-        total = len(self.generation.content.chunks)
-        scores = np.full(total, -1.0, dtype=np.float32)
-        if total:
-            found, ids = self.generation.chunk_index.search(query.vector.reshape(1, -1), min(total, CANDIDATES))
-            valid = ids[0] >= 0
-            scores[ids[0][valid]] = found[0][valid]
-            scores[scores == -1.0] = float(found[0][valid].min()) if valid.any() else 0.0
-        return scores
-
-    def lexical_scores(self, query: Query) -> Scores:
-        """BM25 scaled to 0..1 by the best passage for this query."""
-        raw = self.lexical.scores(query.terms)
-        top = float(raw.max()) if raw.size else 0.0
-        return raw / top if top > 0 else raw
-
-    def fused_scores(self, query: Query) -> tuple[Scores, Scores, Scores]:
-        """(fused, dense, lexical) scores of every chunk."""
-        dense = self.dense_scores(query)
-        lexical = self.lexical_scores(query)
+    def fused_scores(self, query: Query) -> tuple[Positions, Scores, Scores, Scores]:
+        """(positions, fused, dense, lexical) of the chunks that can rank: the dense candidates and every
+        chunk sharing a term with the question. Dense scores outside the candidates get the lowest candidate's
+        score; lexical scores are BM25 scaled to 0..1 by the best chunk for this query."""
+        dense_at, dense_found = self.generation.top_chunks(query.vector, CANDIDATES)
+        lexical_at, lexical_found = self.lexical.scores(query.terms)
+        positions = np.union1d(dense_at, lexical_at)
+        floor = float(dense_found.min()) if len(dense_found) else 0.0
+        dense = np.full(len(positions), floor, dtype=np.float32)
+        dense[np.searchsorted(positions, dense_at)] = dense_found
+        lexical = np.zeros(len(positions), dtype=np.float32)
+        top = float(lexical_found.max()) if len(lexical_found) else 0.0
+        if top > 0:
+            lexical[np.searchsorted(positions, lexical_at)] = lexical_found / top
         if self.ranking == "dense":
-            return dense, dense, lexical
+            return positions, dense, dense, lexical
         if self.ranking == "lexical":
-            return lexical, dense, lexical
+            return positions, lexical, dense, lexical
         # Lexical evidence counts in proportion to how much of the question the corpus vocabulary
         # covers: an English question over Indonesian text keeps almost pure dense ranking.
-        return dense + self.lexical_weight * query.coverage * lexical, dense, lexical
+        return positions, dense + self.lexical_weight * query.coverage * lexical, dense, lexical
 
     def rank_documents(self, query: Query, *, k: int) -> list[tuple[str, float]]:
         """Documents ranked by their best chunk's fused score."""
-        fused, _, _ = self.fused_scores(query)
+        positions, fused, _, _ = self.fused_scores(query)
         best: dict[str, float] = {}
-        for position in np.argsort(-fused, kind="stable"):
-            doc_id = self.generation.content.chunks[position].doc_id
+        for i in np.argsort(-fused, kind="stable"):
+            doc_id = self.generation.chunk(int(positions[i])).doc_id
             if doc_id not in best:
-                best[doc_id] = float(fused[position])
+                best[doc_id] = float(fused[i])
                 if len(best) == k:
                     break
         return list(best.items())
 
     def search(self, query: Query, *, k: int, exclude: frozenset[str] = frozenset()) -> list[Hit]:
         """The k best chunks; `exclude` leaves out documents, as if they were not indexed (evaluation)."""
-        fused, dense, lexical = self.fused_scores(query)
-        if exclude:
-            fused = np.where([c.doc_id in exclude for c in self.generation.content.chunks], -np.inf, fused)
-        order = np.argsort(-fused, kind="stable")[:k]
-        chunks = self.generation.content.chunks
-        return [
-            Hit(chunks[i], int(i), self._titles[chunks[i].doc_id], float(fused[i]), float(dense[i]), float(lexical[i]))
-            for i in order
-        ]
+        positions, fused, dense, lexical = self.fused_scores(query)
+        hits: list[Hit] = []
+        for i in np.argsort(-fused, kind="stable"):
+            position = int(positions[i])
+            chunk = self.generation.chunk(position)
+            if chunk.doc_id in exclude:
+                continue
+            stored = self.generation.document(chunk.doc_id)
+            title = stored.document.label if stored else chunk.doc_id
+            hits.append(Hit(chunk, position, title, float(fused[i]), float(dense[i]), float(lexical[i])))
+            if len(hits) == k:
+                break
+        return hits

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
 from rag.errors import IndexCorruptError
+from rag.files import write_atomic
 
 SOURCES_FILE = "sources.json"
 # The bundled article: the first-run default of an empty index, never a fallback.
@@ -81,12 +82,7 @@ class SourceBook:
     def write(self, sources: Sequence[Source]) -> None:
         """Replace the file atomically (write, fsync, rename)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with temporary.open("w", encoding="utf-8") as handle:
-            json.dump([asdict(s) for s in sources], handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, self.path)
+        write_atomic(self.path, json.dumps([asdict(s) for s in sources], indent=2))
 
 
 def resolve(paths: Sequence[Path], known: Sequence[Source]) -> list[Source]:

@@ -1,135 +1,97 @@
-"""The on-disk index: one directory per generation (FAISS vectors + SQLite tables + manifest), switched atomically."""
+"""The on-disk index: immutable segments, and generations that list them, switched atomically by `CURRENT`.
+
+    index/segments/<name>/          one segment (see rag.segments), never changed once written
+    index/generations/<name>/manifest.json
+                                    the segments of one generation, each with its deleted documents
+    index/CURRENT                   the name of the generation in service
+
+A generation is published by writing its new segments, then its manifest, then replacing CURRENT:
+a crash at any point leaves CURRENT naming a complete generation. Files are deleted only when no
+kept generation lists them.
+"""
 
 from __future__ import annotations
 
-import bisect
-import hashlib
 import json
-import os
 import shutil
-import sqlite3
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import faiss
-import numpy as np
-
-from rag.documents import Document, Span
-from rag.embedding import Vectors
 from rag.errors import IndexCorruptError, IndexIncompatibleError, IndexNotFoundError
+from rag.files import fsync_dir, write_atomic
+from rag.generation import Generation, Part
+from rag.segments import (
+    Segment,
+    SegmentContent,
+    StoredDocument,
+    new_name,
+    read_documents,
+    verify_segment,
+    write_segment,
+)
 
-FORMAT_VERSION = 3
-# Format 2 lacks the files' size and modification time; it is read with (0, 0), so its files are
-# read once more by the next reindex, which then writes format 3.
-READABLE_FORMATS = (2, 3)
+FORMAT_VERSION = 4
+# Formats 2 and 3 kept one directory of tables and vectors per generation; `rag reindex` migrates them.
+LEGACY_FORMATS = (2, 3)
 GENERATIONS = "generations"
+SEGMENTS = "segments"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
-TABLES = "index.sqlite"
-CHUNK_VECTORS = "chunks.faiss"
-SENTENCE_VECTORS = "sentences.faiss"
-
-SCHEMA = """
-CREATE TABLE documents (
-    id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, hash TEXT NOT NULL,
-    text TEXT NOT NULL, pages TEXT NOT NULL, added_at REAL NOT NULL, updated_at REAL NOT NULL,
-    size INTEGER NOT NULL DEFAULT 0, mtime_ns INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE chunks (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
-CREATE TABLE sentences (id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL);
-"""
 
 
 @dataclass(frozen=True)
-class StoredDocument:
-    document: Document
-    added_at: float
-    updated_at: float
-    chunk_count: int = 0
-
-
-@dataclass(frozen=True)
-class IndexContent:
-    """Everything a generation holds, in memory. Row i of a vector matrix belongs to span i."""
-
-    documents: list[StoredDocument]
-    chunks: list[Span]
-    chunk_vectors: Vectors
-    sentences: list[Span]
-    sentence_vectors: Vectors
-    sources: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Generation:
-    """A loaded, read-only index generation."""
+class SegmentEntry:
+    """A segment as a manifest lists it."""
 
     name: str
-    path: Path
+    digest: str  # sha256 of its segment.json
+    deleted: frozenset[str] = frozenset()
+    documents: int = 0  # live documents
+    chunks: int = 0  # live chunks
+    sentences: int = 0  # live sentences
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "digest": self.digest,
+            "deleted": sorted(self.deleted),
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "sentences": self.sentences,
+        }
+
+    @classmethod
+    def from_json(cls, row: Mapping[str, Any]) -> SegmentEntry:
+        return cls(
+            str(row["name"]),
+            str(row["digest"]),
+            frozenset(row.get("deleted", [])),
+            int(row.get("documents", 0)),
+            int(row.get("chunks", 0)),
+            int(row.get("sentences", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a writer needs of the generation it builds on: its segments and its live documents' metadata."""
+
+    name: str
     manifest: dict[str, Any]
-    content: IndexContent
-    chunk_index: Any  # faiss.IndexFlatIP over content.chunk_vectors
-    chunk_sentences: list[list[int]]  # chunk position -> positions of the sentences it overlaps
-    by_id: dict[str, StoredDocument]
+    segments: list[SegmentEntry]
+    documents: dict[str, StoredDocument] = field(default_factory=dict)  # texts are empty
+    homes: dict[str, str] = field(default_factory=dict)  # document id -> segment name
 
     @property
-    def model(self) -> str:
-        return str(self.manifest["model"])
-
-    @property
-    def dimension(self) -> int:
-        return int(self.manifest["dimension"])
-
-    def document(self, doc_id: str) -> StoredDocument | None:
-        return self.by_id.get(doc_id)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _flat_index(vectors: Vectors, dimension: int) -> Any:
-    index = faiss.IndexFlatIP(dimension)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    _fsync_dir(path.parent)
-
-
-def _overlaps(chunks: list[Span], sentences: list[Span]) -> list[list[int]]:
-    by_doc: dict[str, list[int]] = {}
-    for position, sentence in enumerate(sentences):
-        by_doc.setdefault(sentence.doc_id, []).append(position)
-    result: list[list[int]] = []
-    for chunk in chunks:
-        positions = by_doc.get(chunk.doc_id, [])
-        starts = [sentences[p].start for p in positions]
-        upto = bisect.bisect_left(starts, chunk.end)
-        result.append([p for p in positions[:upto] if sentences[p].end > chunk.start])
-    return result
+    def sources(self) -> list[str]:
+        return list(self.manifest.get("sources", []))
 
 
 class IndexStore:
-    """An index directory: `generations/<name>/` plus a `CURRENT` file naming the one in service."""
+    """An index directory."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -138,6 +100,10 @@ class IndexStore:
     def generations_dir(self) -> Path:
         return self.root / GENERATIONS
 
+    @property
+    def segments_dir(self) -> Path:
+        return self.root / SEGMENTS
+
     def current_name(self) -> str | None:
         try:
             name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
@@ -145,101 +111,122 @@ class IndexStore:
             return None
         return name or None
 
-    def load(self, *, model: str) -> Generation:
-        """Load the generation in service; refuse one built with another model or format."""
-        name = self.current_name()
-        if name is None:
-            raise IndexNotFoundError(f"no index in {self.root}; run 'rag reindex' to build one")
-        return self.load_generation(name, model=model)
-
     def finished(self) -> list[str]:
         """Names of the finished generations, oldest first."""
         if not self.generations_dir.is_dir():
             return []
         return sorted(p.name for p in self.generations_dir.iterdir() if not p.name.startswith("."))
 
+    def manifest(self, name: str, *, model: str, legacy: bool = False) -> dict[str, Any]:
+        """A generation's manifest; refused when built with another model or in a format this version
+        does not serve (`legacy` accepts the formats `rag reindex` migrates)."""
+        path = self.generations_dir / name / MANIFEST
+        try:
+            manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"index generation {name} has no readable manifest; run 'rag reindex'") from exc
+        version = manifest.get("format_version")
+        if version != FORMAT_VERSION and not (legacy and version in LEGACY_FORMATS):
+            raise IndexIncompatibleError(
+                f"index format {version} in {path.parent}, this version reads {FORMAT_VERSION}; run 'rag reindex'"
+            )
+        if manifest.get("model") != model:
+            raise IndexIncompatibleError(
+                f"index built with model {manifest.get('model')!r}, engine uses {model!r}; run 'rag reindex'"
+            )
+        return manifest
+
+    def load(self, *, model: str, reuse: Generation | None = None) -> Generation:
+        """Load the generation in service; refuse one built with another model or format."""
+        name = self.current_name()
+        if name is None:
+            raise IndexNotFoundError(f"no index in {self.root}; run 'rag reindex' to build one")
+        return self.load_generation(name, model=model, reuse=reuse)
+
+    def load_generation(self, name: str, *, model: str, reuse: Generation | None = None) -> Generation:
+        """Open a generation; segments (and their masks) that `reuse` already holds are not read again."""
+        manifest = self.manifest(name, model=model)
+        held = {p.segment.name: p for p in reuse.parts} if reuse is not None else {}
+        parts = []
+        for entry in (SegmentEntry.from_json(row) for row in manifest["segments"]):
+            known = held.get(entry.name)
+            if known is not None and known.deleted == entry.deleted:
+                parts.append(known)
+                continue
+            segment = known.segment if known is not None else self._open_segment(entry, model)
+            parts.append(Part.of(segment, entry.deleted))
+        return Generation(name, self.generations_dir / name, manifest, parts)
+
+    def _open_segment(self, entry: SegmentEntry, model: str) -> Segment:
+        segment = Segment(self.segments_dir / entry.name, digest=entry.digest)
+        if segment.model != model:
+            raise IndexCorruptError(f"segment {entry.name} was built with {segment.model}; run 'rag reindex'")
+        return segment
+
     def load_newest_readable(self, *, model: str) -> Generation | None:
         """The generation in service, or when it cannot be read the newest one that can (None if none)."""
-        current = self.current_name()
-        names = [n for n in reversed(self.finished()) if n != current]
-        for name in [current, *names] if current else names:
+        for name in self._candidates():
             try:
                 return self.load_generation(name, model=model)
             except (IndexCorruptError, IndexIncompatibleError):
                 continue
         return None
 
-    def load_generation(self, name: str, *, model: str) -> Generation:
-        path = self.generations_dir / name
-        try:
-            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise IndexCorruptError(f"index generation {name} has no readable manifest; run 'rag reindex'") from exc
-        if manifest.get("format_version") not in READABLE_FORMATS:
-            raise IndexIncompatibleError(
-                f"index format {manifest.get('format_version')} in {path}, this version reads "
-                f"{FORMAT_VERSION}; run 'rag reindex'"
-            )
-        if manifest.get("model") != model:
-            raise IndexIncompatibleError(
-                f"index built with model {manifest.get('model')!r}, engine uses {model!r}; run 'rag reindex'"
-            )
-        for file_name, digest in manifest["files"].items():
-            if not (path / file_name).is_file() or _sha256(path / file_name) != digest:
-                raise IndexCorruptError(f"{path / file_name} is missing or altered; run 'rag reindex'")
-        content = self._read_content(path, manifest)
-        return Generation(
-            name=name,
-            path=path,
-            manifest=manifest,
-            content=content,
-            chunk_index=_flat_index(content.chunk_vectors, int(manifest["dimension"])),
-            chunk_sentences=_overlaps(content.chunks, content.sentences),
-            by_id={d.document.id: d for d in content.documents},
+    def _candidates(self) -> list[str]:
+        current = self.current_name()
+        names = [n for n in reversed(self.finished()) if n != current]
+        return [current, *names] if current else names
+
+    def snapshot(self, name: str, *, model: str) -> Snapshot:
+        """A generation's segments and live documents for a writer, after verifying every segment file."""
+        manifest = self.manifest(name, model=model)
+        entries = [SegmentEntry.from_json(row) for row in manifest["segments"]]
+        documents: dict[str, StoredDocument] = {}
+        homes: dict[str, str] = {}
+        for entry in entries:
+            path = self.segments_dir / entry.name
+            verify_segment(path, entry.digest)
+            for stored in read_documents(path, text=False):
+                if stored.document.id not in entry.deleted:
+                    documents[stored.document.id] = stored
+                    homes[stored.document.id] = entry.name
+        return Snapshot(name, manifest, entries, documents, homes)
+
+    def newest_snapshot(self, *, model: str) -> Snapshot | None:
+        """The snapshot of the generation in service or, when it is damaged, of the newest one intact."""
+        for name in self._candidates():
+            try:
+                return self.snapshot(name, model=model)
+            except (IndexCorruptError, IndexIncompatibleError):
+                continue
+        return None
+
+    def add_segment(self, content: SegmentContent, *, model: str) -> SegmentEntry:
+        """Write `content` as a new segment (not yet in any generation)."""
+        dimension = int(content.chunk_vectors.shape[1])
+        name, digest = write_segment(self.segments_dir, content, model=model, dimension=dimension)
+        return SegmentEntry(
+            name,
+            digest,
+            documents=len(content.documents),
+            chunks=len(content.chunks),
+            sentences=len(content.sentences),
         )
 
-    @staticmethod
-    def _read_content(path: Path, manifest: dict[str, Any]) -> IndexContent:
-        connection = sqlite3.connect(f"file:{path / TABLES}?mode=ro", uri=True)
-        try:
-            texts: dict[str, str] = {}
-            columns = {row[1] for row in connection.execute("PRAGMA table_info(documents)")}
-            stamp = "d.size, d.mtime_ns" if "mtime_ns" in columns else "0, 0"
-            rows = connection.execute(
-                f"SELECT d.id, d.title, d.source, d.hash, d.text, d.pages, d.added_at, d.updated_at, {stamp}, "
-                "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id) FROM documents d ORDER BY d.id"
-            ).fetchall()
-            documents = []
-            for doc_id, title, source, digest, text, pages, added, updated, size, mtime, count in rows:
-                texts[doc_id] = text
-                document = Document(doc_id, title, text, source, digest, tuple(json.loads(pages)), (size, mtime))
-                documents.append(StoredDocument(document, added, updated, count))
-
-            def spans(table: str) -> list[Span]:
-                query = f"SELECT doc_id, start, end FROM {table} ORDER BY id"
-                return [Span(d, s, e, texts[d][s:e]) for d, s, e in connection.execute(query)]
-
-            chunks, sentences = spans("chunks"), spans("sentences")
-        finally:
-            connection.close()
-        chunk_vectors = _read_vectors(path / CHUNK_VECTORS)
-        sentence_vectors = _read_vectors(path / SENTENCE_VECTORS)
-        if len(chunk_vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
-            raise IndexCorruptError(f"{path}: vector and row counts differ; run 'rag reindex'")
-        return IndexContent(
-            documents, chunks, chunk_vectors, sentences, sentence_vectors, list(manifest.get("sources", []))
-        )
-
-    def publish(self, content: IndexContent, *, model: str, dimension: int, chunking: dict[str, Any]) -> str:
-        """Write a new generation beside the others, then switch CURRENT to it in one rename."""
+    def publish(
+        self,
+        segments: Sequence[SegmentEntry],
+        *,
+        model: str,
+        dimension: int,
+        chunking: dict[str, Any],
+        sources: Sequence[str],
+    ) -> str:
+        """Write a generation listing `segments` (already written), then switch CURRENT to it in one rename."""
         self.generations_dir.mkdir(parents=True, exist_ok=True)
-        name = time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
+        name = new_name()
         staging = self.generations_dir / f".{name}.partial"
         staging.mkdir()
-        _write_tables(staging / TABLES, content)
-        faiss.write_index(_flat_index(content.chunk_vectors, dimension), str(staging / CHUNK_VECTORS))
-        faiss.write_index(_flat_index(content.sentence_vectors, dimension), str(staging / SENTENCE_VECTORS))
-        files = {f: _sha256(staging / f) for f in (TABLES, CHUNK_VECTORS, SENTENCE_VECTORS)}
         manifest = {
             "format_version": FORMAT_VERSION,
             "generation": name,
@@ -248,67 +235,44 @@ class IndexStore:
             "dimension": dimension,
             "chunking": chunking,
             "counts": {
-                "documents": len(content.documents),
-                "chunks": len(content.chunks),
-                "sentences": len(content.sentences),
+                "documents": sum(s.documents for s in segments),
+                "chunks": sum(s.chunks for s in segments),
+                "sentences": sum(s.sentences for s in segments),
+                "segments": len(segments),
             },
-            "sources": content.sources,
-            "files": files,
+            "sources": list(sources),
+            "segments": [s.to_json() for s in segments],
         }
-        # The manifest is written last: a directory without one was never finished.
-        _write_atomic(staging / MANIFEST, json.dumps(manifest, indent=2))
+        write_atomic(staging / MANIFEST, json.dumps(manifest, indent=2))
         staging.rename(self.generations_dir / name)
-        _fsync_dir(self.generations_dir)
-        _write_atomic(self.root / CURRENT, name + "\n")
+        fsync_dir(self.generations_dir)
+        write_atomic(self.root / CURRENT, name + "\n")
         return name
 
     def prune(self, *, keep: int) -> list[str]:
-        """Delete unfinished builds and all but the newest `keep` finished generations (never CURRENT)."""
-        if not self.generations_dir.is_dir():
-            return []
+        """Delete unfinished builds, all but the newest `keep` finished generations (never CURRENT), and the
+        segments no remaining generation lists."""
         current = self.current_name()
         finished = self.finished()
         doomed = [n for n in finished[: max(0, len(finished) - keep)] if n != current]
-        doomed += [p.name for p in self.generations_dir.iterdir() if p.name.startswith(".")]
+        if self.generations_dir.is_dir():
+            doomed += [p.name for p in self.generations_dir.iterdir() if p.name.startswith(".")]
         for name in doomed:
             shutil.rmtree(self.generations_dir / name, ignore_errors=True)
+        self._collect_segments()
         return doomed
 
-
-def _read_vectors(path: Path) -> Vectors:
-    index = faiss.read_index(str(path))
-    if index.ntotal == 0:
-        return np.zeros((0, index.d), dtype=np.float32)
-    return np.ascontiguousarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
-
-
-def _write_tables(path: Path, content: IndexContent) -> None:
-    connection = sqlite3.connect(path)
-    try:
-        with connection:
-            connection.executescript(SCHEMA)
-            connection.executemany(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        s.document.id,
-                        s.document.title,
-                        s.document.source,
-                        s.document.hash,
-                        s.document.text,
-                        json.dumps(list(s.document.pages)),
-                        s.added_at,
-                        s.updated_at,
-                        s.document.stamp[0],
-                        s.document.stamp[1],
-                    )
-                    for s in content.documents
-                ],
-            )
-            for table, spans in (("chunks", content.chunks), ("sentences", content.sentences)):
-                connection.executemany(
-                    f"INSERT INTO {table} VALUES (?, ?, ?, ?)",
-                    [(i, s.doc_id, s.start, s.end) for i, s in enumerate(spans)],
-                )
-    finally:
-        connection.close()
+    def _collect_segments(self) -> None:
+        if not self.segments_dir.is_dir():
+            return
+        listed: set[str] = set()
+        for name in self.finished():
+            try:
+                rows = json.loads((self.generations_dir / name / MANIFEST).read_text(encoding="utf-8"))["segments"]
+            except (OSError, ValueError, KeyError):
+                # A generation this version cannot read may still list segments: keep everything.
+                return
+            listed.update(str(row["name"]) for row in rows)
+        for path in self.segments_dir.iterdir():
+            if path.name not in listed:
+                shutil.rmtree(path, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -135,3 +136,17 @@ def test_eval_indexes_a_corpus_through_files_of_each_form(tmp_path: Path) -> Non
         assert written == [f"kecak{suffix}", f"saman{suffix}"]
     bad = subprocess.run([RAG, "eval", str(qa), "--files", "docx"], capture_output=True, text=True, env=env)
     assert bad.returncode == 1 and "--files must be one of" in bad.stderr
+
+
+def test_compact_merges_the_segments_of_a_changed_index(tmp_path: Path, article_index: Path) -> None:
+    index_dir = tmp_path / "index"
+    shutil.copytree(article_index, index_dir)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "saman.txt").write_text("Tari Saman berasal dari suku Gayo di Aceh.", encoding="utf-8")
+    assert _run(index_dir, "reindex", str(notes)).returncode == 0
+    result = _run(index_dir, "compact")
+    assert result.returncode == 0, result.stderr
+    assert ": 1 segment(s)" in result.stdout
+    listed = _run(index_dir, "documents").stdout
+    assert [line.split("\t")[0] for line in listed.splitlines()] == ["ballerina_id.txt", "notes/saman.txt"]

@@ -109,11 +109,12 @@ def test_the_bundled_article_is_indexed_exactly_as_its_file(
     (folder / "ballerina_id.txt").write_text(ARTICLE, encoding="utf-8")
     fresh_engine.reindex([folder])
     bundled, copied = engine.generation(), fresh_engine.generation()
-    assert [(d.document.title, d.document.hash) for d in bundled.content.documents] == [
-        (d.document.title, d.document.hash) for d in copied.content.documents
+    assert [(d.document.title, d.document.hash) for d in bundled.documents()] == [
+        (d.document.title, d.document.hash) for d in copied.documents()
     ]
-    assert [(c.start, c.end) for c in bundled.content.chunks] == [(c.start, c.end) for c in copied.content.chunks]
-    assert np.allclose(bundled.content.sentence_vectors, copied.content.sentence_vectors, atol=1e-5)
+    (a_part,), (b_part,) = bundled.parts, copied.parts
+    assert [(c.start, c.end) for c in a_part.segment.chunks] == [(c.start, c.end) for c in b_part.segment.chunks]
+    assert np.allclose(a_part.segment.sentence_vectors, b_part.segment.sentence_vectors, atol=1e-5)
     for question in ("Siapa sutradara film Ballerina?", "Who plays Ok-ju?", "Siapa produser film Ballerina?"):
         a, b = engine.ask(question), fresh_engine.ask(question)
         assert (a.text, a.abstained) == (b.text, b.abstained)

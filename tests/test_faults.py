@@ -13,9 +13,11 @@ from fastapi.testclient import TestClient
 
 from rag import RagEngine
 from rag.embedding import SentenceTransformerEmbedder
-from rag.store import CURRENT, GENERATIONS, MANIFEST, TABLES, IndexStore
+from rag.segments import FILES, ROWS, SEGMENT_MANIFEST
+from rag.store import CURRENT, GENERATIONS, MANIFEST, IndexStore
 from service.app import create_app
 from tests.conftest import make_settings
+from tests.index_files import own_segments, segments_of
 
 EXTRA = "Gudang beras di Bogor dibangun pada tahun 1920 oleh koperasi petani."
 
@@ -56,11 +58,10 @@ def _remove(path: Path) -> None:
 
 
 DAMAGES: dict[str, Callable[[Path], None]] = {"truncated": _truncate, "flipped bytes": _flip, "missing": _remove}
-FILES = [TABLES, "chunks.faiss", "sentences.faiss", MANIFEST]
 
 
 @pytest.mark.parametrize("damage", DAMAGES)
-@pytest.mark.parametrize("file_name", FILES)
+@pytest.mark.parametrize("file_name", [*FILES, SEGMENT_MANIFEST, MANIFEST])
 def test_a_damaged_current_generation_is_reported_and_the_previous_one_served(
     two_generations: tuple[Path, str, str],
     embedder: SentenceTransformerEmbedder,
@@ -71,7 +72,9 @@ def test_a_damaged_current_generation_is_reported_and_the_previous_one_served(
     base, previous, current = two_generations
     index_dir = tmp_path / "index"
     shutil.copytree(base, index_dir)
-    DAMAGES[damage](index_dir / GENERATIONS / current / file_name)
+    # The generation's own manifest, or a file of the segment only the current generation lists.
+    (own,) = own_segments(index_dir, current, previous)
+    DAMAGES[damage]((index_dir / GENERATIONS / current if file_name == MANIFEST else own) / file_name)
 
     client = _client(index_dir, embedder)
     health = client.get("/health").json()
@@ -91,8 +94,8 @@ def test_with_no_intact_generation_questions_get_503_naming_the_fix(
     base, previous, current = two_generations
     index_dir = tmp_path / "index"
     shutil.copytree(base, index_dir)
-    for name in (previous, current):
-        _flip(index_dir / GENERATIONS / name / "chunks.faiss")
+    for segment in segments_of(index_dir, current):
+        _flip(segment / "chunks.faiss")
 
     client = _client(index_dir, embedder)
     health = client.get("/health")
@@ -110,7 +113,8 @@ def test_a_write_while_degraded_builds_on_the_last_good_generation(
     base, previous, current = two_generations
     index_dir = tmp_path / "index"
     shutil.copytree(base, index_dir)
-    _truncate(index_dir / GENERATIONS / current / TABLES)
+    (own,) = own_segments(index_dir, current, previous)
+    _truncate(own / ROWS)
     client = _client(index_dir, embedder)
 
     response = client.post("/documents", json={"id": "baru", "text": "Kebun Raya Bogor didirikan pada 1817."})
@@ -136,7 +140,7 @@ def test_a_full_disk_fails_the_write_cleanly_and_the_service_keeps_answering(
         path.write_bytes(b"SQLite format 3\0 and then the disk filled")
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr("rag.store._write_tables", disk_full)
+    monkeypatch.setattr("rag.segments._write_rows", disk_full)
     response = client.post("/documents", json={"id": "penuh", "text": "Dokumen ini tidak akan pernah tersimpan."})
     assert response.status_code == 507
     assert response.json()["error"]["code"] == "storage_full"

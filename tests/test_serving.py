@@ -9,7 +9,8 @@ from typing import Any
 
 from rag import RagEngine
 from rag.embedding import SentenceTransformerEmbedder
-from rag.store import Generation, IndexStore
+from rag.generation import Generation
+from rag.store import IndexStore
 from tests.conftest import make_settings
 
 
@@ -22,11 +23,11 @@ class GatedStore(IndexStore):
         self.gate = threading.Event()
         self.waiting = threading.Event()
 
-    def load_generation(self, name: str, *, model: str) -> Generation:
+    def load_generation(self, name: str, *, model: str, reuse: Generation | None = None) -> Generation:
         if name != self.first:
             self.waiting.set()
             self.gate.wait(timeout=600)
-        return super().load_generation(name, model=model)
+        return super().load_generation(name, model=model, reuse=reuse)
 
 
 def test_questions_are_answered_from_the_old_generation_while_the_new_one_loads(

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from rag import Document, DocumentConflictError, IndexCorruptError, RagEngine
+from rag.segments import ROWS
 from rag.sources import Source, name_for
-from rag.store import MANIFEST, TABLES
+from rag.store import MANIFEST
+from tests.index_files import segments_of
 
 
 def _write(folder: Path, name: str, text: str) -> None:
@@ -86,8 +85,8 @@ def test_a_damaged_generation_never_brings_the_bundled_article_back(fresh_engine
     fresh_engine.reindex([tmp_path / "notes"])
     (tmp_path / "notes" / "y.txt").unlink()
     fresh_engine.reindex([tmp_path / "notes"])
-    current = fresh_engine.store.generations_dir / (fresh_engine.store.current_name() or "")
-    (current / TABLES).write_bytes(b"damaged")
+    for segment in segments_of(fresh_engine.store.root):
+        (segment / ROWS).write_bytes(b"damaged")
 
     report = fresh_engine.reindex()
     assert "ballerina_id.txt" not in report.added
@@ -104,26 +103,3 @@ def test_without_sources_or_readable_generation_reindex_asks_for_the_folders(
     (current / MANIFEST).write_text("{", encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="rag reindex FOLDER"):
         fresh_engine.reindex()
-
-
-def test_an_index_of_the_previous_format_is_read_and_upgraded(fresh_engine: RagEngine, tmp_path: Path) -> None:
-    _write(tmp_path / "notes", "x.txt", "Candi Borobudur terletak di Magelang.")
-    fresh_engine.reindex([tmp_path / "notes"])
-    store = fresh_engine.store
-    current = store.generations_dir / (store.current_name() or "")
-    # Rewrite the generation as format 2 wrote it: no file stamps, no sources.json.
-    with sqlite3.connect(current / TABLES) as connection:
-        connection.execute("ALTER TABLE documents DROP COLUMN size")
-        connection.execute("ALTER TABLE documents DROP COLUMN mtime_ns")
-    connection.close()
-    manifest = json.loads((current / MANIFEST).read_text(encoding="utf-8"))
-    manifest["format_version"] = 2
-    manifest["files"][TABLES] = hashlib.sha256((current / TABLES).read_bytes()).hexdigest()
-    (current / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-    (store.root / "sources.json").unlink()
-
-    fresh = RagEngine(fresh_engine.settings, embedder=fresh_engine.embedder, store=store)
-    assert [d.document.id for d in fresh.documents()] == ["notes/x.txt"]
-    report = fresh.reindex()
-    assert report.unchanged == ["notes/x.txt"] and report.texts_embedded == 0
-    assert (store.root / "sources.json").is_file()

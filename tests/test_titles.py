@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.documents import parse_document
-from rag.indexing import answer_units
+from rag.segment_builder import answer_units
 from rag.titles import find_title, lead, name_words, slot_title
 from tests.pdf import make_pdf
 
@@ -21,7 +21,7 @@ BODY = "Tari Saman berasal dari suku Gayo di Aceh. Tarian ini dibawakan oleh ban
         ("saman.txt", f"Tari Saman\n{BODY}", ""),
         ("saman.txt", f"{'Sangat panjang ' * 10}\n\n{BODY}", ""),
         ("saman.md", f"# Tari Saman\n\n{BODY}", "Tari Saman"),
-        ("saman.md", f"---\ntitle: \"Tari dari Aceh\"\n---\n# Tari Saman\n\n{BODY}", "Tari dari Aceh"),
+        ("saman.md", f'---\ntitle: "Tari dari Aceh"\n---\n# Tari Saman\n\n{BODY}', "Tari dari Aceh"),
         ("saman.md", f"Tari Saman\n==========\n\n{BODY}", "Tari Saman"),
         ("saman.md", f"Pengantar singkat.\n\n# Tari Saman\n\n{BODY}", "Tari Saman"),
         ("saman.md", BODY, ""),
