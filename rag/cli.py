@@ -255,9 +255,7 @@ def evaluate(
         report = evaluate_beir(settings, embedder, data, limit=limit, form=form)
     else:
         k = top_k or settings.top_k
-        report = evaluate_qa(
-            settings, embedder, data, corpus=corpus, per_question=per_question, top_k=k, form=form
-        )
+        report = evaluate_qa(settings, embedder, data, corpus=corpus, per_question=per_question, top_k=k, form=form)
     if as_json:
         _print_json(report)
     else:

@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.generation import Part
 from rag.lexical import Postings
-from rag.segments import Segment, SegmentContent
+from rag.segments import SegmentContent
 from rag.store import IndexStore, SegmentEntry
 
 MERGE_FACTOR = 10
@@ -93,7 +93,7 @@ def merge(store: IndexStore, entries: list[SegmentEntry], groups: list[list[str]
     """Each group of segments replaced by one merged segment, where the group's first one was."""
     for group in groups:
         members = [e for e in entries if e.name in group]
-        parts = [Part.of(Segment(store.segments_dir / e.name, digest=e.digest), e.deleted) for e in members]
+        parts = [Part.of(store.open_segment(e), e.deleted) for e in members]
         content = merged(parts)
         model = parts[0].segment.model
         replacement = store.add_segment(content, model=model) if content.documents else None

@@ -277,7 +277,10 @@ class RagEngine:
             sentences=sentences,
             untitled=self.settings.untitled_context,
         )
-        return Indexer(self.store, builder, keep_generations=self.settings.keep_generations)
+        loaded = self._loaded
+        # Only a generation served as current (not an earlier one served around damage) is built on directly.
+        held = loaded.generation if loaded is not None and not loaded.degraded else None
+        return Indexer(self.store, builder, keep_generations=self.settings.keep_generations, loaded=held)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:

@@ -23,6 +23,7 @@ from rag.errors import (
     IndexBusyError,
     IndexCorruptError,
 )
+from rag.generation import Generation
 from rag.legacy import migrate
 from rag.segment_builder import SegmentBuilder
 from rag.segments import StoredDocument, read_documents
@@ -60,9 +61,18 @@ class Indexer:
     """Builds generations; one writer at a time, guarded by a file lock shared by CLI and service."""
 
     def __init__(
-        self, store: IndexStore, builder: SegmentBuilder, *, keep_generations: int = 3, lock_timeout: float = 600.0
+        self,
+        store: IndexStore,
+        builder: SegmentBuilder,
+        *,
+        keep_generations: int = 3,
+        lock_timeout: float = 600.0,
+        loaded: Generation | None = None,
     ) -> None:
         self.store = store
+        # The generation a serving engine holds: when it is still the one in service, a write builds on it
+        # without reading the index again.
+        self.loaded = loaded
         self.builder = builder
         self.keep_generations = keep_generations
         self.lock_timeout = lock_timeout
@@ -75,6 +85,8 @@ class Indexer:
     def _previous(self) -> Snapshot | None:
         """The generation to build on: the one in service, else the newest intact one; an index of an
         older format is migrated first. Another model's index is rebuilt from the sources."""
+        if self.loaded is not None and self.loaded.name == self.store.current_name():
+            return self.store.snapshot_of(self.loaded)
         snapshot = self.store.newest_snapshot(model=self.model)
         if snapshot is not None:
             return snapshot

@@ -195,10 +195,11 @@ def _verified_manifest(path: Path, digest: str | None) -> dict[str, Any]:
     return manifest
 
 
-def verify_segment(path: Path, digest: str | None) -> dict[str, Any]:
-    """The segment's manifest, after checking every file against the sha256 it records."""
+def verify_segment(path: Path, digest: str | None, *, files: bool = True) -> dict[str, Any]:
+    """The segment's manifest, after checking it against `digest` and (with `files`) every file against the
+    sha256 it records."""
     manifest = _verified_manifest(path, digest)
-    for file_name, expected in manifest.get("files", {}).items():
+    for file_name, expected in manifest.get("files", {}).items() if files else ():
         if not (path / file_name).is_file() or sha256(path / file_name) != expected:
             raise IndexCorruptError(f"{path / file_name} is missing or altered; run 'rag reindex'")
     return manifest
@@ -229,8 +230,9 @@ def read_documents(path: Path, *, text: bool) -> list[StoredDocument]:
 class Segment:
     """A loaded segment: read-only, shared by every generation that lists it."""
 
-    def __init__(self, path: Path, *, digest: str | None) -> None:
-        manifest = verify_segment(path, digest)
+    def __init__(self, path: Path, *, digest: str | None, verified: bool = False) -> None:
+        # Segments never change once written: one this process has verified is not hashed again.
+        manifest = verify_segment(path, digest, files=not verified)
         self.name = path.name
         self.model = str(manifest["model"])
         self.dimension = int(manifest["dimension"])

@@ -95,6 +95,8 @@ class IndexStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        # Segments whose files this process has hashed: they are immutable, so they are not hashed again.
+        self._verified: set[str] = set()
 
     @property
     def generations_dir(self) -> Path:
@@ -157,8 +159,13 @@ class IndexStore:
             parts.append(Part.of(segment, entry.deleted))
         return Generation(name, self.generations_dir / name, manifest, parts)
 
+    def open_segment(self, entry: SegmentEntry) -> Segment:
+        segment = Segment(self.segments_dir / entry.name, digest=entry.digest, verified=entry.name in self._verified)
+        self._verified.add(entry.name)
+        return segment
+
     def _open_segment(self, entry: SegmentEntry, model: str) -> Segment:
-        segment = Segment(self.segments_dir / entry.name, digest=entry.digest)
+        segment = self.open_segment(entry)
         if segment.model != model:
             raise IndexCorruptError(f"segment {entry.name} was built with {segment.model}; run 'rag reindex'")
         return segment
@@ -185,12 +192,25 @@ class IndexStore:
         homes: dict[str, str] = {}
         for entry in entries:
             path = self.segments_dir / entry.name
-            verify_segment(path, entry.digest)
+            verify_segment(path, entry.digest, files=entry.name not in self._verified)
+            self._verified.add(entry.name)
             for stored in read_documents(path, text=False):
                 if stored.document.id not in entry.deleted:
                     documents[stored.document.id] = stored
                     homes[stored.document.id] = entry.name
         return Snapshot(name, manifest, entries, documents, homes)
+
+    def snapshot_of(self, generation: Generation) -> Snapshot:
+        """The snapshot of a generation already loaded in this process (no file is read)."""
+        entries = [SegmentEntry.from_json(row) for row in generation.manifest["segments"]]
+        documents: dict[str, StoredDocument] = {}
+        homes: dict[str, str] = {}
+        for part in generation.parts:
+            for doc_id, stored in part.segment.documents.items():
+                if doc_id not in part.deleted:
+                    documents[doc_id] = stored
+                    homes[doc_id] = part.segment.name
+        return Snapshot(generation.name, generation.manifest, entries, documents, homes)
 
     def newest_snapshot(self, *, model: str) -> Snapshot | None:
         """The snapshot of the generation in service or, when it is damaged, of the newest one intact."""
