@@ -170,15 +170,6 @@ class IndexStore:
             raise IndexCorruptError(f"segment {entry.name} was built with {segment.model}; run 'rag reindex'")
         return segment
 
-    def load_newest_readable(self, *, model: str) -> Generation | None:
-        """The generation in service, or when it cannot be read the newest one that can (None if none)."""
-        for name in self._candidates():
-            try:
-                return self.load_generation(name, model=model)
-            except (IndexCorruptError, IndexIncompatibleError):
-                continue
-        return None
-
     def _candidates(self) -> list[str]:
         current = self.current_name()
         names = [n for n in reversed(self.finished()) if n != current]
