@@ -8,7 +8,8 @@ the paths users take: `rag reindex FOLDER` as a subprocess, `rag serve` as a sub
 this process. For each size it prints the first index time, one-file add / change / delete through the
 CLI and one-document add / change / delete through HTTP (each twice: "+embed" when the new text is
 embedded, then again with its vectors cached), question latency while the cached writes run (max and
-p99) next to the idle p99, server start to ready, the server's peak RSS and the index size on disk.
+p99) next to the idle p99, server start to ready (and the index load and model load within it, as
+`rag serve` reports them), the server's peak RSS and the index size on disk.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import socket
 import subprocess
@@ -23,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from math import nan
 from pathlib import Path
 
 import httpx
@@ -105,11 +108,13 @@ def measure(size: int, passages: list[str], work: Path, cache: Path | None, ques
     row: dict[str, float] = {"documents": size}
     row["first index s"] = _timed("reindex", str(folder), env=env)
     extra = folder / "extra.txt"
-    # Twice: the first round embeds the new texts (and loads the model), the second finds them cached.
+    # Twice: the first round embeds the new texts (and loads the model), the second finds them cached. The
+    # texts name this run, so that no earlier run has left their vectors in the cache.
+    run = time.strftime("%Y-%m-%d %H:%M:%S")
     for suffix in (" +embed", ""):
-        extra.write_text("Tari Saman berasal dari suku Gayo di Aceh.\n", encoding="utf-8")
+        extra.write_text(f"Tari Saman berasal dari suku Gayo di Aceh (catatan {run}).\n", encoding="utf-8")
         row[f"cli add{suffix} s"] = _timed("reindex", str(folder), env=env)
-        extra.write_text("Tari Saman berasal dari suku Gayo di Provinsi Aceh.\n", encoding="utf-8")
+        extra.write_text(f"Tari Saman berasal dari suku Gayo di Provinsi Aceh (catatan {run}).\n", encoding="utf-8")
         row[f"cli change{suffix} s"] = _timed("reindex", str(folder), env=env)
         extra.unlink()
         row[f"cli delete{suffix} s"] = _timed("reindex", str(folder), env=env)
@@ -117,8 +122,9 @@ def measure(size: int, passages: list[str], work: Path, cache: Path | None, ques
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
+    log = work / f"serve-{size}.log"
     server = subprocess.Popen(
-        [RAG, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [RAG, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=log.open("w")
     )
     try:
         while True:
@@ -131,6 +137,9 @@ def measure(size: int, passages: list[str], work: Path, cache: Path | None, ques
                 raise SystemExit("rag serve exited")
             time.sleep(0.1)
         row["serve ready s"] = time.perf_counter() - started
+        # What 'rag serve' reports of its start: the index load next to the model load.
+        loads = re.search(r"index loaded in ([\d.]+) s, model in ([\d.]+) s", log.read_text())
+        row["serve index load s"], row["serve model load s"] = map(float, loads.groups()) if loads else (nan, nan)
         idle = []
         with httpx.Client(timeout=600) as client:
             for n in range(questions):
@@ -139,7 +148,7 @@ def measure(size: int, passages: list[str], work: Path, cache: Path | None, ques
                 idle.append(time.perf_counter() - begun)
         row["idle p50 ms"] = 1000 * float(np.percentile(idle, 50))
         row["idle p99 ms"] = 1000 * float(np.percentile(idle, 99))
-        texts = ["Candi Borobudur dibangun pada abad ke-9 di Magelang.", "Candi Borobudur dibangun abad ke-9."]
+        texts = [f"Candi Borobudur dibangun pada abad ke-9 di Magelang ({run}).", f"Candi Borobudur abad ke-9 ({run})."]
 
         def add() -> None:
             httpx.post(f"{url}/documents", json={"id": "memo-1", "text": texts[0]}, timeout=600).raise_for_status()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer_types import asks_for_time
+from rag.answer_types import asks_for_time, mentions_time
 from rag.calibration import CompositionParams
 from rag.documents import Span
 from rag.messages import phrases_for
@@ -100,7 +100,7 @@ class Composer:
                 p.similarity_weight * similarity
                 + (1 - p.similarity_weight) * best_chunk[position]
                 - p.centrality_penalty * generation.centrality(position)
-                + (p.time_bonus if wants_time and generation.names_time(position) else 0.0)
+                + (p.time_bonus if wants_time and mentions_time(sentence.text) else 0.0)
             )
             peak = similarity - float(others[: p.background_size].mean())
             result.append(Candidate(sentence, position, score, similarity, peak))

@@ -209,7 +209,11 @@ def serve(
     if not engine.has_index():
         typer.echo("no index yet: indexing the bundled article", err=True)
         engine.reindex(progress=True)
-    engine.warm_up()
+    warm = engine.warm_up()
+    typer.echo(
+        f"index loaded in {warm.index_seconds:.1f} s, model in {warm.model_seconds:.1f} s",
+        err=True,
+    )
     url = local_url(address, port)
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: exit through Python instead of
     # dying of it, so that the record below is removed.

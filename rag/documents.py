@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import io
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -144,6 +145,30 @@ def read_document(path: Path, doc_id: str) -> Document:
     return replace(document, stamp=(stat.st_size, stat.st_mtime_ns))
 
 
+def _files_under(base: Path, skipped: list[Skipped]) -> list[tuple[str, str, os.stat_result]]:
+    """Every file below `base` outside hidden files and folders, as (path relative to base, path, stat),
+    sorted by the relative path. os.scandir reports file types without a stat call per entry, which rglob
+    and Path.is_file do not: at 50,000 files this walk takes a fraction of rglob's time."""
+    found: list[tuple[str, str, os.stat_result]] = []
+    pending = [("", str(base))]
+    while pending:
+        prefix, folder = pending.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    relative = prefix + entry.name
+                    # Like rglob: symlinked folders are not followed (no cycles), symlinked files are.
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((relative + "/", entry.path))
+                    elif entry.is_file():
+                        found.append((relative, entry.path, entry.stat()))
+        except OSError as exc:
+            skipped.append(Skipped(folder, f"unreadable ({exc.strerror or exc})"))
+    return sorted(found, key=lambda item: item[0])
+
+
 def scan(
     roots: Sequence[Source], *, known: Mapping[str, Document] | None = None
 ) -> tuple[list[Document], list[Skipped]]:
@@ -159,24 +184,20 @@ def scan(
         base = Path(root.path)
         if not base.exists():
             raise DocumentError(f"{base}: no such file or folder")
-        files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else [base]
-        for path in files:
-            relative = path.relative_to(base).as_posix() if base.is_dir() else ""
-            if any(part.startswith(".") for part in relative.split("/")):
-                continue
+        files = _files_under(base, skipped) if base.is_dir() else [("", str(base), base.stat())]
+        for relative, path, stat in files:
             doc_id = root.doc_id(relative)
             before = known.get(doc_id)
             try:
-                stat = path.stat()
                 unchanged = before is not None and before.stamp == (stat.st_size, stat.st_mtime_ns)
-                if before is not None and unchanged and before.source == str(path):
+                if before is not None and unchanged and before.source == path:
                     documents[doc_id] = before
                 else:
-                    documents[doc_id] = read_document(path, doc_id)
+                    documents[doc_id] = read_document(Path(path), doc_id)
             except DocumentError as exc:
-                skipped.append(Skipped(str(path), exc.message))
+                skipped.append(Skipped(path, exc.message))
             except OSError as exc:
-                skipped.append(Skipped(str(path), f"unreadable ({exc.strerror or exc})"))
+                skipped.append(Skipped(path, f"unreadable ({exc.strerror or exc})"))
     return list(documents.values()), skipped
 
 

@@ -140,10 +140,6 @@ class Generation:
         value = float(self.parts[part].segment.centrality[row])
         return self.mean_centrality if np.isnan(value) else value
 
-    def names_time(self, position: int) -> bool:
-        part, row = self._locate(self._sentence_offsets, position)
-        return bool(self.parts[part].segment.names_time[row])
-
     def top_chunks(self, vector: Vectors, k: int) -> tuple[Positions, Scores]:
         """The k live chunks most similar to `vector` (positions, cosines), best first."""
         found = [

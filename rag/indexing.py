@@ -57,6 +57,10 @@ class ReindexReport:
     missing: list[MissingSource] = field(default_factory=list)
 
 
+def _within(source: str, path: str) -> bool:
+    return source == path or source.startswith(path.rstrip("/") + "/")
+
+
 class Indexer:
     """Builds generations; one writer at a time, guarded by a file lock shared by CLI and service."""
 
@@ -127,7 +131,15 @@ class Indexer:
             self._check_ids(documents, old)
             dropped = present + (absent if prune else [])
             seen = {d.id for d in documents}
-            gone = [i for i, d in old.items() if i not in seen and any(r.holds(d.document.source) for r in dropped)]
+            # A file that could not be read this time (or a folder that could not be listed) keeps its last
+            # indexed version: an unreadable disk or a half-written file must not delete documents.
+            gone = [
+                i
+                for i, d in old.items()
+                if i not in seen
+                and any(r.holds(d.document.source) for r in dropped)
+                and not any(_within(d.document.source, s.path) for s in skipped)
+            ]
             held = {t.path: sum(t.holds(d.document.source) for d in old.values()) for t in absent}
             missing = [] if prune else [MissingSource(path, count) for path, count in held.items()]
             sources = [s for s in [*known, *[t for t in targets if t not in known]] if not (prune and s in absent)]

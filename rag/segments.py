@@ -12,7 +12,6 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
-from rag.answer_types import mentions_time
 from rag.documents import Document, Span
 from rag.embedding import Vectors
 from rag.errors import IndexCorruptError
@@ -263,11 +261,6 @@ class Segment:
         self.chunk_docs = np.array([number[c.doc_id] for c in self.chunks], dtype=np.int64)
         self.sentence_docs = np.array([number[s.doc_id] for s in self.sentences], dtype=np.int64)
         self.chunk_sentences = _overlaps(self.chunks, self.sentences)
-
-    @cached_property
-    def names_time(self) -> npt.NDArray[np.bool_]:
-        """Whether each sentence names a year, month or century (computed on first use)."""
-        return np.array([mentions_time(s.text) for s in self.sentences], dtype=bool)
 
     def rows_of(self, doc_ids: frozenset[str]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """(chunk mask, sentence mask) of the rows belonging to `doc_ids`."""

@@ -15,6 +15,17 @@ def test_scan_reads_text_and_markdown_with_ids_relative_to_the_folder(tmp_path: 
     assert skipped == []
 
 
+def test_scan_leaves_out_hidden_files_and_folders_and_lists_files_in_id_order(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    for relative in ["b.txt", "a/z.txt", "a-b.txt", ".git/config.txt", "sub/.hidden.txt", "sub/.cache/x.txt"]:
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(f"Isi {relative}.", encoding="utf-8")
+    (folder / "loop").symlink_to(folder)  # a symlinked folder is not followed: no endless walk
+    documents, skipped = scan(resolve([folder], []))
+    assert [d.id for d in documents] == ["notes/a-b.txt", "notes/a/z.txt", "notes/b.txt"]
+    assert skipped == []
+
+
 def test_bad_files_are_skipped_with_a_reason(tmp_path: Path) -> None:
     (tmp_path / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
     (tmp_path / "blob.txt").write_bytes(b"\x00\x01\x02")

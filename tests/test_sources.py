@@ -47,6 +47,18 @@ def test_a_missing_folder_keeps_its_documents_until_pruned(fresh_engine: RagEngi
     assert fresh_engine.reindex().missing == []  # the pruned folder is forgotten
 
 
+def test_a_file_that_cannot_be_read_keeps_its_last_indexed_version(fresh_engine: RagEngine, tmp_path: Path) -> None:
+    _write(tmp_path / "notes", "toba.txt", "Danau Toba terletak di Sumatera Utara.")
+    fresh_engine.reindex([tmp_path / "notes"])
+    (tmp_path / "notes" / "toba.txt").write_bytes(b"Danau Toba \xff\xfe")  # half-written, not UTF-8
+
+    report = fresh_engine.reindex()
+    assert report.removed == [] and [Path(s.path).name for s in report.skipped] == ["toba.txt"]
+    assert "Sumatera Utara" in fresh_engine.document_text("notes/toba.txt").text
+    (tmp_path / "notes" / "toba.txt").unlink()
+    assert fresh_engine.reindex().removed == ["notes/toba.txt"]
+
+
 def test_same_named_folders_in_different_places_coexist(fresh_engine: RagEngine, tmp_path: Path) -> None:
     _write(tmp_path / "a" / "notes", "x.txt", "Candi Borobudur terletak di Magelang.")
     _write(tmp_path / "b" / "notes", "x.txt", "Candi Prambanan terletak di Sleman.")
