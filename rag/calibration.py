@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rag.backends import base_model
 from rag.config import DEFAULT_MODEL
 
 
@@ -53,8 +54,12 @@ CALIBRATED: dict[str, CompositionParams] = {DEFAULT_MODEL: CompositionParams()}
 
 
 def params_for(model: str, *, abstain_threshold: float | None = None) -> CompositionParams:
-    """The model's calibrated constants, with the abstention threshold overridden when one is given."""
-    params = CALIBRATED.get(model, CompositionParams())
+    """The model's calibrated constants, with the abstention threshold overridden when one is given.
+
+    A backend-qualified name ("google/embeddinggemma-300m@torch-int8") gets its model's constants: the
+    backends measured keep the cosine scale (bench/backends.py).
+    """
+    params = CALIBRATED.get(base_model(model), CompositionParams())
     if abstain_threshold is None:
         return params
     return CompositionParams(**{**params.__dict__, "abstain_threshold": abstain_threshold})

@@ -9,6 +9,8 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from rag.backends import DEFAULT_BACKEND, EmbeddingBackend
+
 DEFAULT_MODEL = "google/embeddinggemma-300m"
 # Comma-separated lists in the environment (RAG_API_KEYS=a,b), not JSON.
 CommaList = Annotated[tuple[str, ...], NoDecode]
@@ -30,6 +32,11 @@ class Settings(BaseSettings):
 
     index_dir: Path = Field(Path("index"), description="Directory holding index generations.")
     embedding_model: str = Field(DEFAULT_MODEL, description="sentence-transformers model: a name or a local directory.")
+    embedding_backend: EmbeddingBackend = Field(
+        DEFAULT_BACKEND,
+        description="How the model runs: 'torch' (float32), 'torch-bf16' or 'torch-int8'. Vectors of different "
+        "backends never meet: an index built with another one is refused until 'rag reindex'.",
+    )
     model_dir: Path = Field(default_factory=_default_model_dir, description="Where 'rag model install' puts models.")
     eval_dir: Path = Field(
         default_factory=_default_eval_dir, description="Where 'rag eval' keeps the indexes of evaluation corpora."

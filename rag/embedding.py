@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from rag.backends import DEFAULT_BACKEND, apply_backend, load_options, qualified_name
 from rag.config import DEFAULT_MODEL, Settings
 from rag.errors import ModelNotInstalledError
 from rag.installer import installed_path, is_installed
@@ -51,22 +52,32 @@ def resolve_model(name: str, model_dir: Path) -> str:
 
 
 class SentenceTransformerEmbedder:
-    """Adapter over sentence-transformers; the model loads once, on first use, thread-safely."""
+    """Adapter over sentence-transformers; the model loads once, on first use, thread-safely.
 
-    def __init__(self, name: str, *, model_dir: Path, batch_size: int = 16) -> None:
+    The backend (rag.backends) is part of model_name, which the index manifest and the vector cache
+    record: vectors of different backends are never mixed.
+    """
+
+    def __init__(self, name: str, *, model_dir: Path, batch_size: int = 16, backend: str = DEFAULT_BACKEND) -> None:
         self._name = name
         self._model_dir = model_dir
         self._batch_size = batch_size
+        self._backend = backend
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SentenceTransformerEmbedder:
-        return cls(settings.embedding_model, model_dir=settings.model_dir, batch_size=settings.batch_size)
+        return cls(
+            settings.embedding_model,
+            model_dir=settings.model_dir,
+            batch_size=settings.batch_size,
+            backend=settings.embedding_backend,
+        )
 
     @property
     def model_name(self) -> str:
-        return self._name
+        return qualified_name(self._name, self._backend)
 
     @property
     def dimension(self) -> int:
@@ -87,7 +98,9 @@ class SentenceTransformerEmbedder:
                 transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
                 try:
                     # local_files_only: nothing may be fetched from a model hub, so fail fast instead.
-                    self._model = SentenceTransformer(location, device="cpu", local_files_only=True)
+                    model = SentenceTransformer(
+                        location, device="cpu", local_files_only=True, **load_options(self._backend)
+                    )
                 except OSError as exc:
                     raise ModelNotInstalledError(
                         f"cannot load embedding model {self._name!r} offline ({exc}); "
@@ -96,6 +109,8 @@ class SentenceTransformerEmbedder:
                 finally:
                     if bars:
                         transformers_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
+                apply_backend(model, self._backend)
+                self._model = model
             return self._model
 
     def _encode(self, method: str, texts: Sequence[str], **options: Any) -> Vectors:
@@ -106,12 +121,14 @@ class SentenceTransformerEmbedder:
         vectors = encode(
             list(texts),
             batch_size=self._batch_size,
-            normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
             **options,
         )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        # Normalised here, in float32: under torch-bf16 the model's own normalisation is in bfloat16
+        # (norms up to 1.001).
+        vectors = np.asarray(vectors, dtype=np.float32)
+        return np.ascontiguousarray(vectors / np.linalg.norm(vectors, axis=1, keepdims=True), dtype=np.float32)
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         return self._encode("encode_query", texts)

@@ -12,6 +12,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from rag.backends import DEFAULT_BACKEND
 from rag.config import Settings
 from rag.corpus_files import CorpusRow, FileForm, read_corpus, read_jsonl, write_corpus
 from rag.embedding import Embedder
@@ -37,6 +38,11 @@ class QuestionResult:
     embed_seconds: float
 
 
+def _backend_key(settings: Settings) -> list[str]:
+    """Each backend gets its own evaluation indexes (the default keeps the names indexes had before backends)."""
+    return [] if settings.embedding_backend == DEFAULT_BACKEND else [settings.embedding_backend]
+
+
 def evaluation_engine(
     settings: Settings,
     embedder: Embedder,
@@ -57,6 +63,7 @@ def evaluation_engine(
     key = "-".join(
         [name, form, str(settings.chunk_size), str(settings.chunk_overlap), settings.untitled_context]
         + [str(int(sentences)), digest.hexdigest()[:12]]
+        + _backend_key(settings)
     )
     root = settings.eval_dir / key
     files = write_corpus(rows, root / "files" / name, form)
@@ -83,7 +90,10 @@ def qa_engine(
 
 def bundled_engine(settings: Settings, embedder: Embedder) -> tuple[RagEngine, float]:
     """The bundled article indexed exactly as `rag reindex` indexes it on first use."""
-    key = f"bundled-{settings.chunk_size}-{settings.chunk_overlap}-{settings.untitled_context}"
+    key = "-".join(
+        ["bundled", str(settings.chunk_size), str(settings.chunk_overlap), settings.untitled_context]
+        + _backend_key(settings)
+    )
     index_dir = settings.eval_dir / key
     local = settings.model_copy(update={"index_dir": index_dir})
     cache = VectorCache(settings.eval_dir / "embeddings.sqlite")

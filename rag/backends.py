@@ -1,0 +1,70 @@
+"""Embedding backends: how each runs the model on the CPU, and the names that keep their vectors apart.
+
+Measured on EmbeddingGemma-300M with bench/backends.py (numbers in the README's Performance section).
+sentence-transformers' own ONNX and OpenVINO backends do not work for this model here: optimum-onnx 0.1.0
+needs transformers < 4.58 (sentence-transformers 6 needs >= 5) and fails to import under 5.x;
+optimum-intel 2.2.0 exports Gemma3 only under transformers 5.0.0, and that export's vectors are
+wrong (cosine 0.65-0.70 with the torch model's).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+# torch: float32, the reference. torch-bf16: bfloat16 weights and activations (EmbeddingGemma's
+# activations overflow float16, not bfloat16's float32-sized range). torch-int8: dynamic int8 quantization.
+EmbeddingBackend = Literal["torch", "torch-bf16", "torch-int8"]
+BACKENDS: tuple[str, ...] = get_args(EmbeddingBackend)
+DEFAULT_BACKEND: EmbeddingBackend = "torch"
+SEPARATOR = "@"
+
+# Left in float32 under torch-int8: the MLP down-projections, whose inputs carry the large outlier
+# activations of Gemma models. One int8 scale per batch for those costs the most (TyDi passages: cosine
+# with float32 0.904 mean / 0.865 min with them quantized, 0.982 / 0.975 without), and a text's vector
+# then depends on the batch it is in (min 0.926 alone vs in a batch; 0.989 without).
+INT8_SKIP = re.compile(r"\.mlp\.down_proj$")
+
+
+def qualified_name(model: str, backend: str) -> str:
+    """The name vectors are recorded under: the model, plus the backend unless it is the default."""
+    return model if backend == DEFAULT_BACKEND else f"{model}{SEPARATOR}{backend}"
+
+
+def base_model(name: str) -> str:
+    """The model a qualified name was made from ("google/embeddinggemma-300m@torch-int8" -> the model)."""
+    model, separator, backend = name.rpartition(SEPARATOR)
+    return model if separator and backend in BACKENDS else name
+
+
+def load_options(backend: str) -> dict[str, Any]:
+    """Extra keyword arguments for SentenceTransformer(...) under this backend."""
+    if backend == "torch-bf16":
+        return {"model_kwargs": {"dtype": "bfloat16"}}
+    return {}
+
+
+def apply_backend(model: SentenceTransformer, backend: str) -> None:
+    """Convert a freshly loaded model in place for backends that change it after loading."""
+    if backend != "torch-int8":
+        return
+    import torch
+
+    transformer = model[0]
+    linear = {
+        name
+        for name, module in transformer.named_modules()
+        if isinstance(module, torch.nn.Linear) and not INT8_SKIP.search(name)
+    }
+    with warnings.catch_warnings():
+        # torch 2.13 (pinned) still ships eager-mode quantization but marks it deprecated in favour of
+        # torchao; the warnings are about that migration, not about this model.
+        warnings.filterwarnings("ignore", message="torch.ao.quantization is deprecated", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message="torch.quantize_per_tensor", category=UserWarning)
+        torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+            transformer, linear, dtype=torch.qint8, inplace=True
+        )

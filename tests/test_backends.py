@@ -1,0 +1,109 @@
+"""Embedding backends: chosen by a setting, named apart, and their vectors never mixed with another's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from rag import IndexIncompatibleError, RagEngine, Settings
+from rag.backends import base_model, qualified_name
+from rag.calibration import CALIBRATED, CompositionParams, params_for
+from rag.config import DEFAULT_MODEL
+from rag.documents import Document
+from rag.embedding import SentenceTransformerEmbedder
+from rag.store import IndexStore
+from rag.vector_cache import VectorCache
+from tests.conftest import make_settings
+
+KEBUN = Document(
+    id="kebun.md",
+    title="Kebun Raya",
+    text="Kebun Raya Bogor didirikan pada tahun 1817 oleh Caspar Reinwardt. Luasnya 87 hektare.\n\n"
+    "Kebun ini menyimpan lebih dari 15.000 jenis tumbuhan.\n",
+)
+
+
+@pytest.fixture(scope="module")
+def int8_embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder.from_settings(Settings(embedding_backend="torch-int8"))
+
+
+def test_the_backend_is_read_from_the_environment_and_named_in_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_EMBEDDING_BACKEND", "torch-int8")
+    embedder = SentenceTransformerEmbedder.from_settings(Settings())
+    assert embedder.model_name == "google/embeddinggemma-300m@torch-int8"
+
+
+def test_the_default_backend_keeps_the_plain_model_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAG_EMBEDDING_BACKEND", raising=False)
+    settings = Settings()
+    assert settings.embedding_backend == "torch"
+    assert SentenceTransformerEmbedder.from_settings(settings).model_name == DEFAULT_MODEL
+
+
+@pytest.mark.parametrize("backend", ["onnx", "openvino", "torch-fp16", ""])
+def test_a_backend_that_does_not_work_here_is_refused(monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
+    monkeypatch.setenv("RAG_EMBEDDING_BACKEND", backend)
+    with pytest.raises(ValidationError, match="torch-int8"):
+        Settings()
+
+
+def test_a_backend_suffixed_model_gets_its_base_models_calibration() -> None:
+    assert base_model("google/embeddinggemma-300m@torch-bf16") == DEFAULT_MODEL
+    assert params_for("google/embeddinggemma-300m@torch-int8") is CALIBRATED[DEFAULT_MODEL]
+    assert params_for("google/embeddinggemma-300m@torch-int8", abstain_threshold=0.1).abstain_threshold == 0.1
+    # An '@' that does not name a backend is part of the model's own name (a folder, say).
+    assert base_model("/models/mine@v2") == "/models/mine@v2"
+    assert params_for("/models/mine@v2") == CompositionParams()
+
+
+def test_an_index_built_with_another_backend_is_refused(article_index: Path) -> None:
+    settings = make_settings(article_index, embedding_backend="torch-int8")
+    engine = RagEngine(
+        settings, embedder=SentenceTransformerEmbedder.from_settings(settings), store=IndexStore(article_index)
+    )
+    refusal = r"engine uses 'google/embeddinggemma-300m@torch-int8'; run 'rag reindex'"
+    with pytest.raises(IndexIncompatibleError, match=refusal):
+        engine.ask("Siapa sutradara film Ballerina?")
+
+
+def test_cached_vectors_of_one_backend_are_never_served_to_another(tmp_path: Path) -> None:
+    cache = VectorCache(tmp_path / "embeddings.sqlite")
+    cache.store(qualified_name(DEFAULT_MODEL, "torch"), {"key": np.ones(4, dtype=np.float32)})
+    assert cache.lookup(qualified_name(DEFAULT_MODEL, "torch-int8"), ["key"]) == {}
+    assert list(cache.lookup(qualified_name(DEFAULT_MODEL, "torch"), ["key"])) == ["key"]
+
+
+def test_torch_int8_indexes_and_answers_beside_a_float32_index(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder, int8_embedder: SentenceTransformerEmbedder
+) -> None:
+    cache = VectorCache(tmp_path / "embeddings.sqlite")  # shared, as the evaluation indexes share theirs
+    engines = {}
+    for name, model in (("float32", embedder), ("int8", int8_embedder)):
+        index_dir = tmp_path / name
+        engines[name] = RagEngine(make_settings(index_dir), embedder=model, store=IndexStore(index_dir), cache=cache)
+    first = engines["float32"].add_document(KEBUN)
+    second = engines["int8"].add_document(KEBUN)
+    # The int8 engine embeds every text itself: the float32 vectors in the cache are not its own.
+    assert second.texts_embedded == first.texts_embedded > 0
+    assert engines["int8"].generation().model == "google/embeddinggemma-300m@torch-int8"
+    answer = engines["int8"].ask("Siapa yang mendirikan Kebun Raya Bogor?")
+    assert "Reinwardt" in answer.text
+    citation = answer.citations[0]
+    assert KEBUN.text[citation.start : citation.end] == citation.quote
+
+
+def test_quantized_and_bfloat16_vectors_stay_close_to_float32(
+    embedder: SentenceTransformerEmbedder, int8_embedder: SentenceTransformerEmbedder
+) -> None:
+    texts = [KEBUN.text, "Siapa yang mendirikan Kebun Raya Bogor?"]
+    reference = embedder.embed_documents(texts)
+    bf16 = SentenceTransformerEmbedder.from_settings(Settings(embedding_backend="torch-bf16"))
+    for model, floor in ((int8_embedder, 0.95), (bf16, 0.999)):
+        vectors = model.embed_documents(texts)
+        assert vectors.dtype == np.float32 and vectors.shape == reference.shape
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+        assert np.sum(vectors * reference, axis=1).min() > floor
