@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.backends import BACKENDS, DEFAULT_BACKEND
+from rag.backends import BACKENDS, PLAIN_BACKEND
 from rag.config import Settings
 from rag.embedding import SentenceTransformerEmbedder, Vectors
 from rag.metrics import mrr_at, percentile
@@ -115,7 +115,7 @@ def main() -> None:
         f"{len(questions)} questions over the first {args.subset}; batch size {settings.batch_size}; "
         f"{os.cpu_count()} CPUs, torch threads as the library sets them"
     )
-    backends = [DEFAULT_BACKEND] + [b for b in args.backends if b != DEFAULT_BACKEND]
+    backends = [PLAIN_BACKEND] + [b for b in args.backends if b != PLAIN_BACKEND]
     embedders = {
         backend: SentenceTransformerEmbedder(
             settings.embedding_model, model_dir=settings.model_dir, batch_size=settings.batch_size, backend=backend
@@ -129,7 +129,7 @@ def main() -> None:
     header = ["backend", "load s", "docs/s", "query p50 ms", "query p90 ms", "cos mean", "cos min", "MRR@10", "hit@1"]
     print(" | ".join(header))
     for backend in backends:
-        agreement = np.sum(vectors[backend] * vectors[DEFAULT_BACKEND], axis=1)
+        agreement = np.sum(vectors[backend] * vectors[PLAIN_BACKEND], axis=1)
         numbers[backend]["cos mean"], numbers[backend]["cos min"] = float(agreement.mean()), float(agreement.min())
         numbers[backend]["MRR@10"], numbers[backend]["hit@1"] = retrieval(
             asked[backend], vectors[backend][: args.subset], ids, [g for g, _ in questions]

@@ -21,18 +21,22 @@ if TYPE_CHECKING:
 EmbeddingBackend = Literal["torch", "torch-bf16", "torch-int8"]
 BACKENDS: tuple[str, ...] = get_args(EmbeddingBackend)
 DEFAULT_BACKEND: EmbeddingBackend = "torch"
+# The backend whose vectors go under the bare model name: every index and cache entry made before backends
+# existed holds float32 torch vectors. Fixed, not the default: changing the default must not let another
+# backend's engine accept those vectors as its own.
+PLAIN_BACKEND: EmbeddingBackend = "torch"
 SEPARATOR = "@"
 
 # Left in float32 under torch-int8: the MLP down-projections, whose inputs carry the large outlier
-# activations of Gemma models. One int8 scale per batch for those costs the most (TyDi passages: cosine
+# activations of Gemma models. One int8 scale per batch for those costs the most (48 TyDi passages: cosine
 # with float32 0.904 mean / 0.865 min with them quantized, 0.982 / 0.975 without), and a text's vector
 # then depends on the batch it is in (min 0.926 alone vs in a batch; 0.989 without).
 INT8_SKIP = re.compile(r"\.mlp\.down_proj$")
 
 
 def qualified_name(model: str, backend: str) -> str:
-    """The name vectors are recorded under: the model, plus the backend unless it is the default."""
-    return model if backend == DEFAULT_BACKEND else f"{model}{SEPARATOR}{backend}"
+    """The name vectors are recorded under: the model, plus the backend unless it is the plain one."""
+    return model if backend == PLAIN_BACKEND else f"{model}{SEPARATOR}{backend}"
 
 
 def base_model(name: str) -> str:

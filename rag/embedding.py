@@ -54,8 +54,8 @@ def resolve_model(name: str, model_dir: Path) -> str:
 class SentenceTransformerEmbedder:
     """Adapter over sentence-transformers; the model loads once, on first use, thread-safely.
 
-    The backend (rag.backends) is part of model_name, which the index manifest and the vector cache
-    record: vectors of different backends are never mixed.
+    The backend (rag.backends) is part of model_name unless it is plain float32 torch; the index manifest
+    and the vector cache record that name, so vectors of different backends are never mixed.
     """
 
     def __init__(self, name: str, *, model_dir: Path, batch_size: int = 16, backend: str = DEFAULT_BACKEND) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from rag.backends import DEFAULT_BACKEND
+from rag.backends import PLAIN_BACKEND
 from rag.config import Settings
 from rag.corpus_files import CorpusRow, FileForm, read_corpus, read_jsonl, write_corpus
 from rag.embedding import Embedder
@@ -39,8 +39,8 @@ class QuestionResult:
 
 
 def _backend_key(settings: Settings) -> list[str]:
-    """Each backend gets its own evaluation indexes (the default keeps the names indexes had before backends)."""
-    return [] if settings.embedding_backend == DEFAULT_BACKEND else [settings.embedding_backend]
+    """Each backend gets its own evaluation indexes (the plain one keeps the names they had before backends)."""
+    return [] if settings.embedding_backend == PLAIN_BACKEND else [settings.embedding_backend]
 
 
 def evaluation_engine(

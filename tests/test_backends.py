@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from rag import IndexIncompatibleError, RagEngine, Settings
-from rag.backends import base_model, qualified_name
+from rag.backends import BACKENDS, base_model, qualified_name
 from rag.calibration import CALIBRATED, CompositionParams, params_for
 from rag.config import DEFAULT_MODEL
 from rag.documents import Document
@@ -42,6 +42,14 @@ def test_the_default_backend_keeps_the_plain_model_name(monkeypatch: pytest.Monk
     settings = Settings()
     assert settings.embedding_backend == "torch"
     assert SentenceTransformerEmbedder.from_settings(settings).model_name == DEFAULT_MODEL
+
+
+def test_every_backend_records_its_vectors_under_a_name_of_its_own() -> None:
+    names = {qualified_name(DEFAULT_MODEL, backend) for backend in BACKENDS}
+    assert len(names) == len(BACKENDS)
+    # float32 torch keeps the bare name that indexes and caches made before backends existed carry.
+    assert qualified_name(DEFAULT_MODEL, "torch") == DEFAULT_MODEL
+    assert {base_model(name) for name in names} == {DEFAULT_MODEL}
 
 
 @pytest.mark.parametrize("backend", ["onnx", "openvino", "torch-fp16", ""])
