@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         description="What fills the model's title slot for a document without a title: its first sentence, "
         "its file name as words, or nothing.",
     )
+    chunk_vectors: Literal["embedded", "sentences"] = Field(
+        "embedded",
+        description="'embedded': every chunk goes through the model; 'sentences': a chunk's vector is the "
+        "length-weighted mean of its sentences' vectors (about half the embedding work).",
+    )
     batch_size: int = Field(16, ge=1, description="Texts per embedding batch.")
     keep_generations: int = Field(3, ge=1, description="Index generations kept on disk.")
     api_keys: Keys = Field((), description="Bearer keys for every route but GET /health; none: no access control.")

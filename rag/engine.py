@@ -285,6 +285,7 @@ class RagEngine:
             Chunker(size=self.settings.chunk_size, overlap=self.settings.chunk_overlap),
             sentences=sentences,
             untitled=self.settings.untitled_context,
+            chunk_vectors=self.settings.chunk_vectors,
         )
         loaded = self._loaded
         # Only a generation served as current (not an earlier one served around damage) is built on directly.

@@ -64,6 +64,7 @@ def evaluation_engine(
         [name, form, str(settings.chunk_size), str(settings.chunk_overlap), settings.untitled_context]
         + [str(int(sentences)), digest.hexdigest()[:12]]
         + _backend_key(settings)
+        + ([] if settings.chunk_vectors == "embedded" else [f"chunks-from-{settings.chunk_vectors}"])
     )
     root = settings.eval_dir / key
     files = write_corpus(rows, root / "files" / name, form)
@@ -93,6 +94,7 @@ def bundled_engine(settings: Settings, embedder: Embedder) -> tuple[RagEngine, f
     key = "-".join(
         ["bundled", str(settings.chunk_size), str(settings.chunk_overlap), settings.untitled_context]
         + _backend_key(settings)
+        + ([] if settings.chunk_vectors == "embedded" else [f"chunks-from-{settings.chunk_vectors}"])
     )
     index_dir = settings.eval_dir / key
     local = settings.model_copy(update={"index_dir": index_dir})

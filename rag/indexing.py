@@ -88,10 +88,11 @@ class Indexer:
 
     def _previous(self) -> Snapshot | None:
         """The generation to build on: the one in service, else the newest intact one; an index of an
-        older format is migrated first. Another model's index is rebuilt from the sources."""
+        older format is migrated first. Another model's (or backend's) index is built on too: `_commit` then
+        embeds every document again, those added over HTTP included, which have no file to be read from."""
         if self.loaded is not None and self.loaded.name == self.store.current_name():
             return self.store.snapshot_of(self.loaded)
-        snapshot = self.store.newest_snapshot(model=self.model)
+        snapshot = self.store.newest_snapshot(model=self.model) or self.store.newest_snapshot(model=None)
         if snapshot is not None:
             return snapshot
         migrated = migrate(self.store, self.builder, self.book)
@@ -242,9 +243,12 @@ class Indexer:
                 if before.document.stamp != document.stamp:
                     # Same text, newer file stamp: rewritten (vectors from the cache) so the file is not read again.
                     writes.append(StoredDocument(document, before.added_at, before.updated_at))
-        rebuild = previous is not None and previous.manifest.get("chunking") != self.builder.chunking
+        rebuild = previous is not None and (
+            previous.manifest.get("chunking") != self.builder.chunking or previous.manifest.get("model") != self.model
+        )
         if rebuild and previous is not None:
-            # A new chunker or sentence splitter rewrites every document (vectors come from the cache).
+            # A new chunker or sentence splitter rewrites every document (vectors come from the cache); another
+            # model or backend embeds every document again.
             rewritten = {w.document.id for w in writes} | set(gone)
             writes += self._with_text(previous, [i for i in old if i not in rewritten])
         plan = self.builder.plan(writes)
@@ -307,7 +311,7 @@ class Indexer:
     def _publish(
         self, previous: Snapshot | None, entries: list[SegmentEntry], sources: Sequence[str], dimension: int | None
     ) -> str:
-        if previous is not None:
+        if previous is not None and previous.manifest.get("model") == self.model:
             dimension = int(previous.manifest["dimension"])
         name = self.store.publish(
             entries,

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 from tqdm import tqdm
 
 from rag.chunking import Chunker
 from rag.documents import Document, Span
 from rag.embedding import Embedder, Vectors
 from rag.lexical import Postings, Tokenizer
-from rag.segments import SegmentContent, StoredDocument, document_centrality
+from rag.segments import SegmentContent, StoredDocument, document_centrality, overlaps
 from rag.sentences import MAX_SENTENCE_CHARS, split_sentences
 from rag.titles import UntitledContext, is_title_text, slot_title
 from rag.vector_cache import VectorCache, embed_with_cache, text_key
@@ -24,6 +25,12 @@ def answer_units(document: Document) -> list[Span]:
     return [span for span in spans if not is_title_text(span.text, document.title)]
 
 
+# "embedded": every chunk is embedded as a text of its own. "sentences": a chunk's vector is the mean of the
+# vectors of the answer units it overlaps (weighted by their length), so only sentences go through the model;
+# a chunk without any answer unit (a lone title line) is still embedded.
+ChunkVectors = Literal["embedded", "sentences"]
+
+
 @dataclass(frozen=True)
 class Plan:
     """Documents cut into chunks and answer units, with the (title, text) pairs their vectors need."""
@@ -31,8 +38,10 @@ class Plan:
     documents: list[StoredDocument]
     chunks: list[Span]
     sentences: list[Span]
-    texts: list[tuple[str, str]]
+    texts: list[tuple[str, str]]  # the embedded chunks' texts (see `embedded_chunks`), then the sentences'
     pending: int  # distinct texts not in the embedding cache
+    embedded_chunks: list[int]  # positions of the chunks embedded as texts of their own
+    chunk_sentences: list[list[int]]  # for each chunk, the answer units it overlaps
 
 
 class SegmentBuilder:
@@ -44,6 +53,7 @@ class SegmentBuilder:
         *,
         sentences: bool = True,
         untitled: UntitledContext = "lead",
+        chunk_vectors: ChunkVectors = "embedded",
     ) -> None:
         self.embedder = embedder
         self.cache = cache
@@ -51,6 +61,7 @@ class SegmentBuilder:
         # Without sentences an index can rank passages but not compose answers (retrieval benchmarks).
         self.sentences = sentences
         self.untitled = untitled
+        self.chunk_vectors = chunk_vectors if sentences else "embedded"
         self.tokenizer = Tokenizer()
 
     @property
@@ -63,6 +74,8 @@ class SegmentBuilder:
             "sentences": self.sentences,
             "max_sentence_chars": MAX_SENTENCE_CHARS,
             "untitled": self.untitled,
+            # Recorded only when not the original way, so indexes made before the choice existed stay valid.
+            **({} if self.chunk_vectors == "embedded" else {"chunk_vectors": self.chunk_vectors}),
         }
 
     def plan(self, documents: Sequence[StoredDocument]) -> Plan:
@@ -78,15 +91,22 @@ class SegmentBuilder:
             d.document.id: slot_title(d.document.title, d.document.text, d.document.id, untitled=self.untitled)
             for d in ordered
         }
-        texts = [(titles[span.doc_id], span.text) for span in [*chunks, *sentences]]
+        chunk_sentences = overlaps(chunks, sentences)
+        embedded_chunks = [
+            n for n, own in enumerate(chunk_sentences) if self.chunk_vectors == "embedded" or not own
+        ]
+        spans = [*(chunks[n] for n in embedded_chunks), *sentences]
+        texts = [(titles[span.doc_id], span.text) for span in spans]
         keys = {text_key(text, title) for title, text in texts}
         pending = len(keys - set(self.cache.lookup(self.embedder.model_name, sorted(keys))))
-        return Plan(counted, chunks, sentences, texts, pending)
+        return Plan(counted, chunks, sentences, texts, pending, embedded_chunks, chunk_sentences)
 
     def build(self, plan: Plan, *, progress: bool) -> tuple[SegmentContent, int]:
         """The segment content of a plan, and how many texts had to be embedded."""
         vectors, embedded = self._embed(plan.texts, plan.pending, progress)
-        chunk_vectors, sentence_vectors = vectors[: len(plan.chunks)], vectors[len(plan.chunks) :]
+        own = len(plan.embedded_chunks)
+        sentence_vectors = vectors[own:]
+        chunk_vectors = _chunk_vectors(plan, vectors[:own], sentence_vectors)
         content = SegmentContent(
             documents=plan.documents,
             chunks=plan.chunks,
@@ -102,3 +122,19 @@ class SegmentBuilder:
         with tqdm(total=pending, desc="embedding", unit="text", disable=not progress or not pending) as bar:
             vectors, embedded = embed_with_cache(self.embedder, self.cache, texts, on_batch=bar.update)
         return vectors, embedded
+
+
+def _chunk_vectors(plan: Plan, embedded: Vectors, sentence_vectors: Vectors) -> Vectors:
+    """Every chunk's vector: its own where it was embedded, else the length-weighted mean of its sentences'."""
+    dimension = embedded.shape[1] if len(embedded) else sentence_vectors.shape[1] if len(sentence_vectors) else 0
+    result = np.zeros((len(plan.chunks), dimension), dtype=np.float32)
+    if len(embedded):
+        result[plan.embedded_chunks] = embedded
+    own = set(plan.embedded_chunks)
+    lengths = np.array([len(s.text) for s in plan.sentences], dtype=np.float32)
+    for n, members in enumerate(plan.chunk_sentences):
+        if n in own:
+            continue
+        mean = lengths[members] @ sentence_vectors[members]
+        result[n] = mean / np.linalg.norm(mean)
+    return result

@@ -260,7 +260,7 @@ class Segment:
         self.doc_ids = order
         self.chunk_docs = np.array([number[c.doc_id] for c in self.chunks], dtype=np.int64)
         self.sentence_docs = np.array([number[s.doc_id] for s in self.sentences], dtype=np.int64)
-        self.chunk_sentences = _overlaps(self.chunks, self.sentences)
+        self.chunk_sentences = overlaps(self.chunks, self.sentences)
 
     def rows_of(self, doc_ids: frozenset[str]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """(chunk mask, sentence mask) of the rows belonging to `doc_ids`."""
@@ -268,7 +268,7 @@ class Segment:
         return np.isin(self.chunk_docs, numbers), np.isin(self.sentence_docs, numbers)
 
 
-def _overlaps(chunks: list[Span], sentences: list[Span]) -> list[list[int]]:
+def overlaps(chunks: Sequence[Span], sentences: Sequence[Span]) -> list[list[int]]:
     """For each chunk, the positions of the sentences it overlaps."""
     by_doc: dict[str, list[int]] = {}
     for position, sentence in enumerate(sentences):

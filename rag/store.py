@@ -119,9 +119,9 @@ class IndexStore:
             return []
         return sorted(p.name for p in self.generations_dir.iterdir() if not p.name.startswith("."))
 
-    def manifest(self, name: str, *, model: str, legacy: bool = False) -> dict[str, Any]:
-        """A generation's manifest; refused when built with another model or in a format this version
-        does not serve (`legacy` accepts the formats `rag reindex` migrates)."""
+    def manifest(self, name: str, *, model: str | None, legacy: bool = False) -> dict[str, Any]:
+        """A generation's manifest; refused when built with another model (unless `model` is None) or in a
+        format this version does not serve (`legacy` accepts the formats `rag reindex` migrates)."""
         path = self.generations_dir / name / MANIFEST
         try:
             manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -132,7 +132,7 @@ class IndexStore:
             raise IndexIncompatibleError(
                 f"index format {version} in {path.parent}, this version reads {FORMAT_VERSION}; run 'rag reindex'"
             )
-        if manifest.get("model") != model:
+        if model is not None and manifest.get("model") != model:
             raise IndexIncompatibleError(
                 f"index built with model {manifest.get('model')!r}, engine uses {model!r}; run 'rag reindex'"
             )
@@ -175,8 +175,9 @@ class IndexStore:
         names = [n for n in reversed(self.finished()) if n != current]
         return [current, *names] if current else names
 
-    def snapshot(self, name: str, *, model: str) -> Snapshot:
-        """A generation's segments and live documents for a writer, after verifying every segment file."""
+    def snapshot(self, name: str, *, model: str | None) -> Snapshot:
+        """A generation's segments and live documents for a writer, after verifying every segment file
+        (`model` None: whichever model built it)."""
         manifest = self.manifest(name, model=model)
         entries = [SegmentEntry.from_json(row) for row in manifest["segments"]]
         documents: dict[str, StoredDocument] = {}
@@ -203,7 +204,7 @@ class IndexStore:
                     homes[doc_id] = part.segment.name
         return Snapshot(generation.name, generation.manifest, entries, documents, homes)
 
-    def newest_snapshot(self, *, model: str) -> Snapshot | None:
+    def newest_snapshot(self, *, model: str | None) -> Snapshot | None:
         """The snapshot of the generation in service or, when it is damaged, of the newest one intact."""
         for name in self._candidates():
             try:

@@ -115,3 +115,24 @@ def test_quantized_and_bfloat16_vectors_stay_close_to_float32(
         assert vectors.dtype == np.float32 and vectors.shape == reference.shape
         assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
         assert np.sum(vectors * reference, axis=1).min() > floor
+
+
+def test_another_backend_embeds_every_document_again_keeping_those_added_over_http(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder, int8_embedder: SentenceTransformerEmbedder
+) -> None:
+    index_dir, folder = tmp_path / "index", tmp_path / "notes"
+    folder.mkdir()
+    (folder / "toba.txt").write_text("Danau Toba terletak di Sumatera Utara.\n", encoding="utf-8")
+    plain = RagEngine(make_settings(index_dir), embedder=embedder, store=IndexStore(index_dir))
+    plain.reindex([folder])
+    plain.add_document(KEBUN)  # no file behind it: only the index holds its text
+
+    settings = make_settings(index_dir, embedding_backend="torch-int8")
+    quantized = RagEngine(settings, embedder=int8_embedder, store=IndexStore(index_dir))
+    with pytest.raises(IndexIncompatibleError, match="run 'rag reindex'"):
+        quantized.ask("Siapa yang mendirikan Kebun Raya Bogor?")
+    report = quantized.reindex()
+    assert report.texts_embedded > 0 and report.removed == []
+    assert {d.document.id for d in quantized.documents()} == {"notes/toba.txt", "kebun.md"}
+    assert quantized.generation().model == "google/embeddinggemma-300m@torch-int8"
+    assert "Reinwardt" in quantized.ask("Siapa yang mendirikan Kebun Raya Bogor?").text
