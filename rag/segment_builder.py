@@ -92,9 +92,7 @@ class SegmentBuilder:
             for d in ordered
         }
         chunk_sentences = overlaps(chunks, sentences)
-        embedded_chunks = [
-            n for n, own in enumerate(chunk_sentences) if self.chunk_vectors == "embedded" or not own
-        ]
+        embedded_chunks = [n for n, own in enumerate(chunk_sentences) if self.chunk_vectors == "embedded" or not own]
         spans = [*(chunks[n] for n in embedded_chunks), *sentences]
         texts = [(titles[span.doc_id], span.text) for span in spans]
         keys = {text_key(text, title) for title, text in texts}
