@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer_types import asks_for_time
+from rag.answer_types import asks_for_definition, asks_for_time, defines
 from rag.calibration import CompositionParams
 from rag.documents import Span
 from rag.messages import phrases_for
@@ -60,6 +60,17 @@ class Candidate:
     peak: float
 
 
+def second_joins(best: Candidate, second: Candidate, *, params: CompositionParams) -> bool:
+    """Whether the second-best sentence joins the answer: it scores nearly as well and the two fit.
+
+    When the two score almost alike the ranking cannot tell which one answers, so both are shown even
+    past MAX_ANSWER_CHARS, up to `close_call_chars`.
+    """
+    gap = best.score - second.score
+    budget = params.close_call_chars if gap <= params.close_call_margin else MAX_ANSWER_CHARS
+    return gap <= params.second_sentence_margin and len(best.sentence.text) + len(second.sentence.text) <= budget
+
+
 class Composer:
     """Picks the source sentences that answer a question and cites each of them."""
 
@@ -90,6 +101,7 @@ class Composer:
         best = generation.top_sentence_scores(vector, p.background_size + 1, exclude=exclude)
         best = np.concatenate([best, np.full(p.background_size + 1 - len(best), p.background_floor)])
         wants_time = asks_for_time(query.text)
+        wants_definition = asks_for_definition(query.text)
         result = []
         for position in sorted(best_chunk):
             similarity = float(generation.sentence_vector(position) @ vector)
@@ -101,6 +113,7 @@ class Composer:
                 + (1 - p.similarity_weight) * best_chunk[position]
                 - p.centrality_penalty * generation.centrality(position)
                 + (p.time_bonus if wants_time and generation.names_time(position) else 0.0)
+                + (p.definition_bonus if wants_definition and defines(sentence.text) else 0.0)
             )
             peak = similarity - float(others[: p.background_size].mean())
             result.append(Candidate(sentence, position, score, similarity, peak))
@@ -118,12 +131,7 @@ class Composer:
         on_topic = any(c.similarity >= p.min_similarity for c in ranked[:3])
         if not ranked or not on_topic or confidence < p.abstain_threshold:
             return self._answer(query, phrases_for(query.text).no_answer, True, confidence, [], hits)
-        best, chosen = ranked[0], [ranked[0]]
-        if len(ranked) > 1:
-            second = ranked[1]
-            fits = len(best.sentence.text) + len(second.sentence.text) <= MAX_ANSWER_CHARS
-            if fits and second.score >= best.score - p.second_sentence_margin:
-                chosen.append(second)
+        chosen = ranked[:2] if len(ranked) > 1 and second_joins(ranked[0], ranked[1], params=p) else ranked[:1]
         return self._cite(query, chosen, confidence, hits)
 
     def _cite(self, query: Query, chosen: list[Candidate], confidence: float, hits: list[Hit]) -> Answer:
