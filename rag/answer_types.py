@@ -28,6 +28,8 @@ _DEFINITION_QUESTION = re.compile(
     r"|^\s*(what|who)\s+(is|are|was|were)\s+(an?\s+)?[^?\s]+(\s+[^?\s]+)?\s*\?\s*$",
     re.IGNORECASE,
 )
+# "Siapakah Kubilai Khan?": who someone is, asked with nothing but the name (capitalised words).
+_WHO_IS = re.compile(r"^\s*siapa(kah)?\s+([^?]+)\?\s*$", re.IGNORECASE)
 # A copula within the first words: "Korvet merupakan jenis kapal perang ...", "A corvette is a ...".
 _DEFINES = re.compile(r"^.{0,120}?\b(adalah|merupakan|ialah|is|are|was|were)\b", re.IGNORECASE | re.DOTALL)
 
@@ -43,8 +45,15 @@ def mentions_time(text: str) -> bool:
 
 
 def asks_for_definition(question: str) -> bool:
-    """True for 'what is X' questions: 'Apa itu ...', 'Apakah yang dimaksud dengan ...', 'What is a ...?'."""
-    return _DEFINITION_QUESTION.search(question) is not None
+    """True for 'what is X' questions: 'Apa itu ...', 'Apakah yang dimaksud dengan ...', 'What is a ...?',
+    and for 'who is X' asked with a name alone: 'Siapakah Kubilai Khan?'."""
+    return _DEFINITION_QUESTION.search(question) is not None or _asks_who_is(question)
+
+
+def _asks_who_is(question: str) -> bool:
+    # "Siapakah pendiri Proton?" asks for a name, not for who a named person is.
+    match = _WHO_IS.match(question)
+    return match is not None and all(not w[0].isalpha() or w[0].isupper() for w in match.group(2).split())
 
 
 def defines(text: str) -> bool:

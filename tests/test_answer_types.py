@@ -35,13 +35,17 @@ def test_the_modal_verb_may_is_not_a_month() -> None:
         "Apakah yang dimaksud dengan korvet ?",
         "Apa pengertian frasa?",
         "What is a corvette?",
+        "Siapakah Kubilai Khan?",
     ],
 )
 def test_what_is_questions_ask_for_a_definition(question: str) -> None:
     assert asks_for_definition(question)
 
 
-@pytest.mark.parametrize("question", ["Apakah fungsi utama pesawat Hercules?", "What is the name of the director?"])
+@pytest.mark.parametrize(
+    "question",
+    ["Apakah fungsi utama pesawat Hercules?", "What is the name of the director?", "Siapakah pendiri Proton?"],
+)
 def test_other_what_questions_do_not(question: str) -> None:
     assert not asks_for_definition(question)
 
