@@ -2,7 +2,8 @@
 
 Usage: python bench/composition_sweep.py QA.jsonl [--corpus corpus.jsonl]
 The corpus must have been evaluated once with `rag eval` so that its index exists. Varies the centrality
-penalty, the bonus for time sentences on 'when' questions and the second-sentence margin.
+penalty, the bonus for time sentences on 'when' questions and the second-sentence margin around the
+shipping values, then the definition bonus and the close-call margin and budget.
 """
 
 from __future__ import annotations
@@ -29,9 +30,35 @@ def main() -> None:
     for item, vector in zip(questions, vectors, strict=True):
         query = retriever.prepare(item["question"], vector)
         prepared.append((item, query, retriever.search(query, k=settings.top_k)))
-    print("centrality  time bonus  margin  answer acc  false abst  unanswerable abstained  chars")
-    for penalty, bonus, margin in itertools.product([0.0, 0.1, 0.15, 0.2], [0.0, 0.05], [0.05, 0.08, 0.1]):
-        params = replace(base, centrality_penalty=penalty, time_bonus=bonus, second_sentence_margin=margin)
+    print("centrality  time bonus  margin  definition  close  close chars  answer acc  false abst  declined  chars")
+    grids = [
+        itertools.product(
+            [0.0, 0.1, 0.15, 0.2],
+            [0.0, 0.05],
+            [0.05, 0.08, 0.1],
+            [base.definition_bonus],
+            [base.close_call_margin],
+            [base.close_call_chars],
+        ),
+        itertools.product(
+            [base.centrality_penalty],
+            [base.time_bonus],
+            [base.second_sentence_margin],
+            [0.0, 0.03, 0.06, 0.1],
+            [0.0, 0.01, 0.02, 0.03, 0.05],
+            [350, 400, 450],
+        ),
+    ]
+    for penalty, bonus, margin, definition, close, close_chars in itertools.chain(*grids):
+        params = replace(
+            base,
+            centrality_penalty=penalty,
+            time_bonus=bonus,
+            second_sentence_margin=margin,
+            definition_bonus=definition,
+            close_call_margin=close,
+            close_call_chars=close_chars,
+        )
         composer = Composer(retriever, params=params)
         correct, declined, declined_right, lengths = [], [], [], []
         for item, query, hits in prepared:
@@ -44,8 +71,9 @@ def main() -> None:
             if not answer.abstained:
                 lengths.append(len(answer.text))
         print(
-            f"{penalty:10.2f}  {bonus:10.2f}  {margin:6.2f}  {np.mean(correct):10.3f}  {np.mean(declined):10.3f}  "
-            f"{sum(declined_right):>12}/{len(declined_right):<10}  {np.mean(lengths):5.0f}"
+            f"{penalty:10.2f}  {bonus:10.2f}  {margin:6.2f}  {definition:10.2f}  {close:5.2f}  {close_chars:11d}  "
+            f"{np.mean(correct):10.3f}  {np.mean(declined):10.3f}  {sum(declined_right):>6}/{len(declined_right):<2}  "
+            f"{np.mean(lengths):5.0f}"
         )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer_types import asks_for_time, mentions_time
+from rag.answer_types import asks_for_definition, asks_for_time, defines, mentions_time
 from rag.calibration import CompositionParams
 from rag.documents import Span
 from rag.messages import phrases_for
@@ -50,7 +50,8 @@ class Candidate:
     `peak` is how far its similarity rises above the best other sentences of the corpus: a question
     the corpus answers picks out a few sentences sharply, one it does not answer (but is on topic)
     resembles many sentences about equally. On the dev set the peak separates the two where the raw
-    cosine does not (unanswerable 0.018-0.035, answerable 0.055 and above).
+    cosine does not (unanswerable 0.018-0.035, answerable 0.055 and above). `cue` is the part of the
+    score that comes from what the question asks for (a time, a definition), included in `score`.
     """
 
     sentence: Span
@@ -58,6 +59,18 @@ class Candidate:
     score: float
     similarity: float
     peak: float
+    cue: float = 0.0
+
+
+def second_joins(best: Candidate, second: Candidate, *, params: CompositionParams) -> bool:
+    """Whether the second-best sentence joins the answer: it scores nearly as well and the two fit.
+
+    When the two score almost alike the ranking cannot tell which one answers, so both are shown even
+    past MAX_ANSWER_CHARS, up to `close_call_chars`.
+    """
+    gap = best.score - second.score
+    budget = params.close_call_chars if gap <= params.close_call_margin else MAX_ANSWER_CHARS
+    return gap <= params.second_sentence_margin and len(best.sentence.text) + len(second.sentence.text) <= budget
 
 
 class Composer:
@@ -90,20 +103,26 @@ class Composer:
         best = generation.top_sentence_scores(vector, p.background_size + 1, exclude=exclude)
         best = np.concatenate([best, np.full(p.background_size + 1 - len(best), p.background_floor)])
         wants_time = asks_for_time(query.text)
+        wants_definition = asks_for_definition(query.text)
         result = []
         for position in sorted(best_chunk):
             similarity = float(generation.sentence_vector(position) @ vector)
             # The background excludes the candidate itself (drop one copy of its value).
             others = np.delete(best, int(np.argmin(np.abs(best - similarity))))
             sentence = generation.sentence(position)
+            # What the question asks for (a time, a definition) orders the answers but is no evidence
+            # that the corpus answers at all: `cue` is kept apart so abstaining can leave it out.
+            cue = (p.time_bonus if wants_time and mentions_time(sentence.text) else 0.0) + (
+                p.definition_bonus if wants_definition and defines(sentence.text) else 0.0
+            )
             score = (
                 p.similarity_weight * similarity
                 + (1 - p.similarity_weight) * best_chunk[position]
                 - p.centrality_penalty * generation.centrality(position)
-                + (p.time_bonus if wants_time and mentions_time(sentence.text) else 0.0)
+                + cue
             )
             peak = similarity - float(others[: p.background_size].mean())
-            result.append(Candidate(sentence, position, score, similarity, peak))
+            result.append(Candidate(sentence, position, score, similarity, peak, cue))
         result.sort(key=lambda c: -c.score)
         return result
 
@@ -114,16 +133,14 @@ class Composer:
         # something else; the penalty scales with coverage so cross-language questions are spared.
         p = self.params
         penalty = p.missing_terms_penalty * query.coverage * self.missing_terms(query, hits)
-        confidence = max((c.peak for c in ranked[:3]), default=0.0) - penalty
-        on_topic = any(c.similarity >= p.min_similarity for c in ranked[:3])
+        # The confidence rests on the best sentences before the answer-type cues: a cue that lifts a sentence
+        # into the top three must not push out the one that stands out (untitled TyDi: 2 more false abstentions).
+        evidence = sorted(ranked, key=lambda c: c.cue - c.score)[:3]
+        confidence = max((c.peak for c in evidence), default=0.0) - penalty
+        on_topic = any(c.similarity >= p.min_similarity for c in evidence)
         if not ranked or not on_topic or confidence < p.abstain_threshold:
             return self._answer(query, phrases_for(query.text).no_answer, True, confidence, [], hits)
-        best, chosen = ranked[0], [ranked[0]]
-        if len(ranked) > 1:
-            second = ranked[1]
-            fits = len(best.sentence.text) + len(second.sentence.text) <= MAX_ANSWER_CHARS
-            if fits and second.score >= best.score - p.second_sentence_margin:
-                chosen.append(second)
+        chosen = ranked[:2] if len(ranked) > 1 and second_joins(ranked[0], ranked[1], params=p) else ranked[:1]
         return self._cite(query, chosen, confidence, hits)
 
     def _cite(self, query: Query, chosen: list[Candidate], confidence: float, hits: list[Hit]) -> Answer:

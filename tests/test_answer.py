@@ -1,5 +1,7 @@
 import numpy as np
 
+from rag.answer import Candidate, second_joins
+from rag.calibration import CompositionParams
 from rag.documents import Span
 from rag.segments import document_centrality
 
@@ -16,3 +18,20 @@ def test_a_sentence_like_the_rest_of_its_document_is_more_central_than_an_outlie
     assert result[0] > result[2] and result[1] > result[2]
     # Alone in its document, a sentence has none (the generation gives it the mean: neither favoured nor held back).
     assert np.isnan(result[3])
+
+
+def _candidate(score: float, chars: int) -> Candidate:
+    return Candidate(Span("a", 0, chars, "x" * chars), 0, score, 0.5, 0.1)
+
+
+def test_a_second_sentence_joins_when_it_scores_close_and_fits() -> None:
+    params = CompositionParams(second_sentence_margin=0.1, close_call_margin=0.03, close_call_chars=400)
+    assert second_joins(_candidate(0.60, 150), _candidate(0.55, 150), params=params)
+    assert not second_joins(_candidate(0.60, 150), _candidate(0.45, 150), params=params)
+
+
+def test_a_close_call_may_exceed_the_usual_budget_but_not_its_own() -> None:
+    params = CompositionParams(second_sentence_margin=0.1, close_call_margin=0.03, close_call_chars=400)
+    assert second_joins(_candidate(0.60, 200), _candidate(0.58, 180), params=params)
+    assert not second_joins(_candidate(0.60, 200), _candidate(0.55, 180), params=params)
+    assert not second_joins(_candidate(0.60, 250), _candidate(0.59, 200), params=params)

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.answer_types import asks_for_time, mentions_time
+from rag.answer_types import asks_for_definition, asks_for_time, defines, mentions_time
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,31 @@ def test_years_months_and_centuries_are_times() -> None:
 def test_the_modal_verb_may_is_not_a_month() -> None:
     assert not mentions_time("The treatment may reduce the risk of infection.")
     assert mentions_time("The trial ended in May 2020.")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Apa itu Wangsa Plantagenet?",
+        "Apakah yang dimaksud dengan korvet ?",
+        "Apa pengertian frasa?",
+        "What is a corvette?",
+        "Siapakah Kubilai Khan?",
+    ],
+)
+def test_what_is_questions_ask_for_a_definition(question: str) -> None:
+    assert asks_for_definition(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Apakah fungsi utama pesawat Hercules?", "What is the name of the director?", "Siapakah pendiri Proton?"],
+)
+def test_other_what_questions_do_not(question: str) -> None:
+    assert not asks_for_definition(question)
+
+
+def test_an_early_copula_reads_as_a_definition() -> None:
+    assert defines("Korvet merupakan jenis kapal perang yang lebih kecil dari fregat.")
+    assert defines("A corvette is a small warship.")
+    assert not defines("Istilah korvet sendiri diperkenalkan oleh Angkatan Laut Perancis pada abad ke-17.")
