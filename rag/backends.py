@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import warnings
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
@@ -20,7 +22,6 @@ if TYPE_CHECKING:
 # activations overflow float16, not bfloat16's float32-sized range). torch-int8: dynamic int8 quantization.
 EmbeddingBackend = Literal["torch", "torch-bf16", "torch-int8"]
 BACKENDS: tuple[str, ...] = get_args(EmbeddingBackend)
-DEFAULT_BACKEND: EmbeddingBackend = "torch"
 # The backend whose vectors go under the bare model name: every index and cache entry made before backends
 # existed holds float32 torch vectors. Fixed, not the default: changing the default must not let another
 # backend's engine accept those vectors as its own.
@@ -37,6 +38,28 @@ INT8_SKIP = re.compile(r"\.mlp\.down_proj$")
 def qualified_name(model: str, backend: str) -> str:
     """The name vectors are recorded under: the model, plus the backend unless it is the plain one."""
     return model if backend == PLAIN_BACKEND else f"{model}{SEPARATOR}{backend}"
+
+
+def backend_of(name: str) -> EmbeddingBackend:
+    """The backend a qualified name records (the bare name: float32 torch)."""
+    _, separator, backend = name.rpartition(SEPARATOR)
+    return backend if separator and backend in BACKENDS else PLAIN_BACKEND  # type: ignore[return-value]
+
+
+@cache
+def native_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether this CPU computes in bfloat16 natively (AVX-512 BF16 or AMX); elsewhere torch emulates it."""
+    try:
+        flags = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
+
+
+def preferred_backend() -> EmbeddingBackend:
+    """The backend for a new index: bfloat16 where the CPU has it natively (1.7x float32's throughput here,
+    the same answers: README "Indexing throughput"), else float32."""
+    return "torch-bf16" if native_bfloat16() else "torch"
 
 
 def base_model(name: str) -> str:

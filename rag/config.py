@@ -9,7 +9,7 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from rag.backends import DEFAULT_BACKEND, EmbeddingBackend
+from rag.backends import EmbeddingBackend
 
 DEFAULT_MODEL = "google/embeddinggemma-300m"
 # Comma-separated lists in the environment (RAG_API_KEYS=a,b), not JSON.
@@ -32,10 +32,11 @@ class Settings(BaseSettings):
 
     index_dir: Path = Field(Path("index"), description="Directory holding index generations.")
     embedding_model: str = Field(DEFAULT_MODEL, description="sentence-transformers model: a name or a local directory.")
-    embedding_backend: EmbeddingBackend = Field(
-        DEFAULT_BACKEND,
-        description="How the model runs: 'torch' (float32), 'torch-bf16' or 'torch-int8'. Vectors of different "
-        "backends never meet: an index built with another one is refused until 'rag reindex'.",
+    embedding_backend: EmbeddingBackend | None = Field(
+        None,
+        description="How the model runs: 'torch' (float32), 'torch-bf16' or 'torch-int8'. Unset: the backend the "
+        "index was built with, and for a new index 'torch-bf16' where the CPU has native bfloat16, else 'torch'. "
+        "Vectors of different backends never meet: changing it means 'rag reindex'.",
     )
     model_dir: Path = Field(default_factory=_default_model_dir, description="Where 'rag model install' puts models.")
     eval_dir: Path = Field(
@@ -66,9 +67,9 @@ class Settings(BaseSettings):
         "its file name as words, or nothing.",
     )
     chunk_vectors: Literal["embedded", "sentences"] = Field(
-        "embedded",
-        description="'embedded': every chunk goes through the model; 'sentences': a chunk's vector is the "
-        "length-weighted mean of its sentences' vectors (about half the embedding work).",
+        "sentences",
+        description="'sentences': a chunk's vector is the length-weighted mean of its sentences' vectors (about "
+        "half the embedding work, the same answers); 'embedded': every chunk also goes through the model.",
     )
     batch_size: int = Field(16, ge=1, description="Texts per embedding batch.")
     keep_generations: int = Field(3, ge=1, description="Index generations kept on disk.")

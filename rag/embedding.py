@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from rag.backends import DEFAULT_BACKEND, apply_backend, load_options, qualified_name
+from rag.backends import PLAIN_BACKEND, EmbeddingBackend, apply_backend, load_options, preferred_backend, qualified_name
 from rag.config import DEFAULT_MODEL, Settings
 from rag.errors import ModelNotInstalledError
 from rag.installer import installed_path, is_installed
@@ -58,7 +58,7 @@ class SentenceTransformerEmbedder:
     and the vector cache record that name, so vectors of different backends are never mixed.
     """
 
-    def __init__(self, name: str, *, model_dir: Path, batch_size: int = 16, backend: str = DEFAULT_BACKEND) -> None:
+    def __init__(self, name: str, *, model_dir: Path, batch_size: int = 16, backend: str = PLAIN_BACKEND) -> None:
         self._name = name
         self._model_dir = model_dir
         self._batch_size = batch_size
@@ -67,12 +67,15 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SentenceTransformerEmbedder:
+    def from_settings(
+        cls, settings: Settings, *, backend: EmbeddingBackend | None = None
+    ) -> SentenceTransformerEmbedder:
+        """The configured model under `backend`, else the configured backend, else the one preferred here."""
         return cls(
             settings.embedding_model,
             model_dir=settings.model_dir,
             batch_size=settings.batch_size,
-            backend=settings.embedding_backend,
+            backend=backend or settings.embedding_backend or preferred_backend(),
         )
 
     @property

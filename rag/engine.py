@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.answer import Answer, Composer
+from rag.backends import backend_of, base_model
 from rag.calibration import params_for
 from rag.chunking import Chunker
 from rag.config import Settings
@@ -120,8 +121,15 @@ class RagEngine:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RagEngine:
-        embedder = SentenceTransformerEmbedder.from_settings(settings)
-        return cls(settings, embedder=embedder, store=IndexStore(settings.index_dir))
+        """An engine over settings.index_dir. Unless RAG_EMBEDDING_BACKEND says otherwise, an index keeps the
+        backend it was built with (a new default never makes an existing index unreadable)."""
+        store = IndexStore(settings.index_dir)
+        recorded = store.recorded_model()
+        backend = None
+        if settings.embedding_backend is None and recorded and base_model(recorded) == settings.embedding_model:
+            backend = backend_of(recorded)
+        embedder = SentenceTransformerEmbedder.from_settings(settings, backend=backend)
+        return cls(settings, embedder=embedder, store=store)
 
     # -- reading -------------------------------------------------------------------------------
 

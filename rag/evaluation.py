@@ -12,7 +12,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from rag.backends import PLAIN_BACKEND
+from rag.backends import PLAIN_BACKEND, backend_of
 from rag.config import Settings
 from rag.corpus_files import CorpusRow, FileForm, read_corpus, read_jsonl, write_corpus
 from rag.embedding import Embedder
@@ -38,9 +38,10 @@ class QuestionResult:
     embed_seconds: float
 
 
-def _backend_key(settings: Settings) -> list[str]:
+def _backend_key(embedder: Embedder) -> list[str]:
     """Each backend gets its own evaluation indexes (the plain one keeps the names they had before backends)."""
-    return [] if settings.embedding_backend == PLAIN_BACKEND else [settings.embedding_backend]
+    backend = backend_of(embedder.model_name)
+    return [] if backend == PLAIN_BACKEND else [backend]
 
 
 def evaluation_engine(
@@ -63,7 +64,7 @@ def evaluation_engine(
     key = "-".join(
         [name, form, str(settings.chunk_size), str(settings.chunk_overlap), settings.untitled_context]
         + [str(int(sentences)), digest.hexdigest()[:12]]
-        + _backend_key(settings)
+        + _backend_key(embedder)
         + ([] if settings.chunk_vectors == "embedded" else [f"chunks-from-{settings.chunk_vectors}"])
     )
     root = settings.eval_dir / key
@@ -93,7 +94,7 @@ def bundled_engine(settings: Settings, embedder: Embedder) -> tuple[RagEngine, f
     """The bundled article indexed exactly as `rag reindex` indexes it on first use."""
     key = "-".join(
         ["bundled", str(settings.chunk_size), str(settings.chunk_overlap), settings.untitled_context]
-        + _backend_key(settings)
+        + _backend_key(embedder)
         + ([] if settings.chunk_vectors == "embedded" else [f"chunks-from-{settings.chunk_vectors}"])
     )
     index_dir = settings.eval_dir / key

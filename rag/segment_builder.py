@@ -25,9 +25,10 @@ def answer_units(document: Document) -> list[Span]:
     return [span for span in spans if not is_title_text(span.text, document.title)]
 
 
-# "embedded": every chunk is embedded as a text of its own. "sentences": a chunk's vector is the mean of the
-# vectors of the answer units it overlaps (weighted by their length), so only sentences go through the model;
-# a chunk without any answer unit (a lone title line) is still embedded.
+# "sentences" (default): a chunk's vector is the mean of the vectors of the answer units it overlaps, weighted by
+# their length, so only sentences go through the model (a chunk without any answer unit, such as a lone title
+# line, is still embedded). About half the embedding work; TyDi answer accuracy 0.850 -> 0.851, top chunk
+# 0.931 -> 0.927 (README "Indexing throughput"). "embedded": every chunk is embedded as a text of its own.
 ChunkVectors = Literal["embedded", "sentences"]
 
 
@@ -53,7 +54,7 @@ class SegmentBuilder:
         *,
         sentences: bool = True,
         untitled: UntitledContext = "lead",
-        chunk_vectors: ChunkVectors = "embedded",
+        chunk_vectors: ChunkVectors = "sentences",
     ) -> None:
         self.embedder = embedder
         self.cache = cache

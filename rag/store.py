@@ -113,6 +113,16 @@ class IndexStore:
             return None
         return name or None
 
+    def recorded_model(self) -> str | None:
+        """The model name (with its backend) the generation in service was built with, if it can be read."""
+        name = self.current_name()
+        if name is None:
+            return None
+        try:
+            return str(self.manifest(name, model=None, legacy=True)["model"])
+        except (IndexCorruptError, IndexIncompatibleError, KeyError):
+            return None
+
     def finished(self) -> list[str]:
         """Names of the finished generations, oldest first."""
         if not self.generations_dir.is_dir():

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from rag import IndexIncompatibleError, RagEngine, Settings
-from rag.backends import BACKENDS, base_model, qualified_name
+from rag.backends import BACKENDS, backend_of, base_model, native_bfloat16, preferred_backend, qualified_name
 from rag.calibration import CALIBRATED, CompositionParams, params_for
 from rag.config import DEFAULT_MODEL
 from rag.documents import Document
@@ -27,6 +27,11 @@ KEBUN = Document(
 
 
 @pytest.fixture(scope="module")
+def float32_embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder.from_settings(Settings(), backend="torch")
+
+
+@pytest.fixture(scope="module")
 def int8_embedder() -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder.from_settings(Settings(embedding_backend="torch-int8"))
 
@@ -37,11 +42,31 @@ def test_the_backend_is_read_from_the_environment_and_named_in_the_model(monkeyp
     assert embedder.model_name == "google/embeddinggemma-300m@torch-int8"
 
 
-def test_the_default_backend_keeps_the_plain_model_name(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_index_gets_the_preferred_backend_and_an_existing_one_keeps_its_own(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, float32_embedder: SentenceTransformerEmbedder
+) -> None:
     monkeypatch.delenv("RAG_EMBEDDING_BACKEND", raising=False)
-    settings = Settings()
-    assert settings.embedding_backend == "torch"
-    assert SentenceTransformerEmbedder.from_settings(settings).model_name == DEFAULT_MODEL
+    settings = make_settings(tmp_path / "index")
+    assert settings.embedding_backend is None
+    assert RagEngine.from_settings(settings).embedder.model_name == qualified_name(DEFAULT_MODEL, preferred_backend())
+    # An index built with float32 torch before the default changed stays readable without 'rag reindex'.
+    RagEngine(settings, embedder=float32_embedder, store=IndexStore(settings.index_dir)).add_document(KEBUN)
+    reopened = RagEngine.from_settings(settings)
+    assert reopened.embedder.model_name == DEFAULT_MODEL
+    # Naming a backend overrides the recorded one (and the index then needs 'rag reindex').
+    forced = RagEngine.from_settings(make_settings(tmp_path / "index", embedding_backend="torch-int8"))
+    assert forced.embedder.model_name == "google/embeddinggemma-300m@torch-int8"
+
+
+def test_bfloat16_is_preferred_only_where_the_cpu_has_it(tmp_path: Path) -> None:
+    native = tmp_path / "native"
+    native.write_text("flags\t\t: fpu avx512f avx512_bf16 avx512_vnni\n", encoding="utf-8")
+    emulated = tmp_path / "emulated"
+    emulated.write_text("flags\t\t: fpu avx2 avx512f avx512_vnni\n", encoding="utf-8")
+    assert native_bfloat16(native) and not native_bfloat16(emulated)
+    assert not native_bfloat16(tmp_path / "missing")
+    assert backend_of("google/embeddinggemma-300m@torch-bf16") == "torch-bf16"
+    assert backend_of(DEFAULT_MODEL) == "torch"
 
 
 def test_every_backend_records_its_vectors_under_a_name_of_its_own() -> None:
@@ -86,11 +111,11 @@ def test_cached_vectors_of_one_backend_are_never_served_to_another(tmp_path: Pat
 
 
 def test_torch_int8_indexes_and_answers_beside_a_float32_index(
-    tmp_path: Path, embedder: SentenceTransformerEmbedder, int8_embedder: SentenceTransformerEmbedder
+    tmp_path: Path, float32_embedder: SentenceTransformerEmbedder, int8_embedder: SentenceTransformerEmbedder
 ) -> None:
     cache = VectorCache(tmp_path / "embeddings.sqlite")  # shared, as the evaluation indexes share theirs
     engines = {}
-    for name, model in (("float32", embedder), ("int8", int8_embedder)):
+    for name, model in (("float32", float32_embedder), ("int8", int8_embedder)):
         index_dir = tmp_path / name
         engines[name] = RagEngine(make_settings(index_dir), embedder=model, store=IndexStore(index_dir), cache=cache)
     first = engines["float32"].add_document(KEBUN)
@@ -105,10 +130,10 @@ def test_torch_int8_indexes_and_answers_beside_a_float32_index(
 
 
 def test_quantized_and_bfloat16_vectors_stay_close_to_float32(
-    embedder: SentenceTransformerEmbedder, int8_embedder: SentenceTransformerEmbedder
+    float32_embedder: SentenceTransformerEmbedder, int8_embedder: SentenceTransformerEmbedder
 ) -> None:
     texts = [KEBUN.text, "Siapa yang mendirikan Kebun Raya Bogor?"]
-    reference = embedder.embed_documents(texts)
+    reference = float32_embedder.embed_documents(texts)
     bf16 = SentenceTransformerEmbedder.from_settings(Settings(embedding_backend="torch-bf16"))
     for model, floor in ((int8_embedder, 0.95), (bf16, 0.999)):
         vectors = model.embed_documents(texts)
@@ -118,12 +143,12 @@ def test_quantized_and_bfloat16_vectors_stay_close_to_float32(
 
 
 def test_another_backend_embeds_every_document_again_keeping_those_added_over_http(
-    tmp_path: Path, embedder: SentenceTransformerEmbedder, int8_embedder: SentenceTransformerEmbedder
+    tmp_path: Path, float32_embedder: SentenceTransformerEmbedder, int8_embedder: SentenceTransformerEmbedder
 ) -> None:
     index_dir, folder = tmp_path / "index", tmp_path / "notes"
     folder.mkdir()
     (folder / "toba.txt").write_text("Danau Toba terletak di Sumatera Utara.\n", encoding="utf-8")
-    plain = RagEngine(make_settings(index_dir), embedder=embedder, store=IndexStore(index_dir))
+    plain = RagEngine(make_settings(index_dir), embedder=float32_embedder, store=IndexStore(index_dir))
     plain.reindex([folder])
     plain.add_document(KEBUN)  # no file behind it: only the index holds its text
 

@@ -16,7 +16,7 @@ from rag.embedding import SentenceTransformerEmbedder
 from rag.store import IndexStore
 from service.app import create_app
 from service.observability import JsonFormatter
-from tests.conftest import make_settings
+from tests.conftest import MODEL_NAME, make_settings
 
 
 def _client(index_dir: Path, embedder: SentenceTransformerEmbedder) -> TestClient:
@@ -73,7 +73,7 @@ def test_metrics_count_requests_abstentions_index_and_writes(
     assert _sample(text, "rag_answers_total", abstained="false") == 1
     assert _sample(text, "rag_reindex_duration_seconds_count", operation="add") == 1
     generation = client.get("/health").json()["generation"]
-    assert _sample(text, "rag_index_generation", generation=generation, model="google/embeddinggemma-300m") == 1
+    assert _sample(text, "rag_index_generation", generation=generation, model=MODEL_NAME) == 1
     assert _sample(text, "rag_index_documents") == 2
     assert _sample(text, "rag_index_chunks") > 5
     assert _sample(text, "rag_index_degraded") == 0

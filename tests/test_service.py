@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from rag import RagEngine
 from rag.documents import default_corpus
 from service.app import create_app
-from tests.conftest import make_settings
+from tests.conftest import MODEL_NAME, make_settings
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_ask_in_english_returns_a_cited_answer(client: TestClient) -> None:
     body = response.json()
     assert body["abstained"] is False
     assert "Jong-seo" in body["answer"]
-    assert body["index"]["model"] == "google/embeddinggemma-300m"
+    assert body["index"]["model"] == MODEL_NAME
     text = default_corpus()[0].text
     for citation in body["citations"]:
         assert text[citation["start"] : citation["end"]] == citation["quote"]

@@ -13,10 +13,10 @@ from rag import Document, IndexCorruptError, IndexIncompatibleError, RagEngine
 from rag.embedding import SentenceTransformerEmbedder
 from rag.segments import FILES, SEGMENT_MANIFEST
 from rag.store import CURRENT, FORMAT_VERSION, GENERATIONS, MANIFEST, SEGMENTS, IndexStore
-from tests.conftest import make_settings
+from tests.conftest import MODEL_NAME, make_settings
 from tests.index_files import manifest_of, rewrite_as_format_3, segments_of
 
-MODEL = "google/embeddinggemma-300m"
+MODEL = MODEL_NAME
 
 
 def test_manifest_lists_the_segments_of_the_generation(article_index: Path) -> None:
