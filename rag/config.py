@@ -67,9 +67,10 @@ class Settings(BaseSettings):
         "its file name as words, or nothing.",
     )
     chunk_vectors: Literal["embedded", "sentences"] = Field(
-        "sentences",
-        description="'sentences': a chunk's vector is the length-weighted mean of its sentences' vectors (about "
-        "half the embedding work, the same answers); 'embedded': every chunk also goes through the model.",
+        "embedded",
+        description="'embedded': every chunk goes through the model; 'sentences': a chunk's vector is the "
+        "length-weighted mean of its sentences' vectors (about half the embedding work; retrieval in untitled "
+        "documents suffers).",
     )
     batch_size: int = Field(16, ge=1, description="Texts per embedding batch.")
     keep_generations: int = Field(3, ge=1, description="Index generations kept on disk.")
