@@ -36,8 +36,12 @@ def main() -> None:
             continue
         candidates = composer.candidates(query, hits)
         found = next((n for n, c in enumerate(candidates, 1) if holds(c.sentence.text, item["answers"])), None)
-        key = "abstained" if answer.abstained else f"rank {found}" if found and found <= 4 else (
-            "rank 5+" if found else "in no single sentence"
+        key = (
+            "abstained"
+            if answer.abstained
+            else f"rank {found}"
+            if found and found <= 4
+            else ("rank 5+" if found else "in no single sentence")
         )
         ranks[key] += 1
         gold = candidates[found - 1].sentence.text if found else None

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         "length-weighted mean of its sentences' vectors (about half the embedding work; retrieval in untitled "
         "documents suffers).",
     )
+    vector_graph_min_rows: int = Field(
+        50_000,
+        ge=1,
+        description="Rows from which a segment's vectors are searched through an HNSW graph instead of exactly "
+        "(recall@10 about 0.99; applies to segments written from then on).",
+    )
     batch_size: int = Field(16, ge=1, description="Texts per embedding batch.")
     keep_generations: int = Field(3, ge=1, description="Index generations kept on disk.")
     api_keys: Keys = Field((), description="Bearer keys for every route but GET /health; none: no access control.")

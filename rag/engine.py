@@ -123,7 +123,7 @@ class RagEngine:
     def from_settings(cls, settings: Settings) -> RagEngine:
         """An engine over settings.index_dir. Unless RAG_EMBEDDING_BACKEND says otherwise, an index keeps the
         backend it was built with (a new default never makes an existing index unreadable)."""
-        store = IndexStore(settings.index_dir)
+        store = IndexStore(settings.index_dir, graph_min_rows=settings.vector_graph_min_rows)
         recorded = store.recorded_model()
         backend = None
         if settings.embedding_backend is None and recorded and base_model(recorded) == settings.embedding_model:

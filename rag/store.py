@@ -24,6 +24,7 @@ from rag.errors import IndexCorruptError, IndexIncompatibleError, IndexNotFoundE
 from rag.files import fsync_dir, write_atomic
 from rag.generation import Generation, Part
 from rag.segments import (
+    GRAPH_MIN_ROWS,
     Segment,
     SegmentContent,
     StoredDocument,
@@ -93,8 +94,9 @@ class Snapshot:
 class IndexStore:
     """An index directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, graph_min_rows: int = GRAPH_MIN_ROWS) -> None:
         self.root = root
+        self.graph_min_rows = graph_min_rows  # rows from which a new segment's vectors get an HNSW graph
         # Segments whose files this process has hashed: they are immutable, so they are not hashed again.
         self._verified: set[str] = set()
 
@@ -226,7 +228,9 @@ class IndexStore:
     def add_segment(self, content: SegmentContent, *, model: str) -> SegmentEntry:
         """Write `content` as a new segment (not yet in any generation)."""
         dimension = int(content.chunk_vectors.shape[1])
-        name, digest = write_segment(self.segments_dir, content, model=model, dimension=dimension)
+        name, digest = write_segment(
+            self.segments_dir, content, model=model, dimension=dimension, graph_min_rows=self.graph_min_rows
+        )
         return SegmentEntry(
             name,
             digest,

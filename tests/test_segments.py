@@ -16,6 +16,7 @@ from rag import Document, RagEngine
 from rag.compaction import MERGE_FACTOR, plan
 from rag.embedding import SentenceTransformerEmbedder
 from rag.lexical import LexicalPart, Lexicon, Postings, Tokenizer
+from rag.segments import is_graph
 from rag.store import GENERATIONS, SEGMENTS, IndexStore, SegmentEntry
 from tests.conftest import make_settings
 from tests.index_files import files_under, manifest_of, segments_of, unreferenced_segments
@@ -86,6 +87,30 @@ def test_compaction_changes_no_answer(notes_index: tuple[Path, Path], embedder: 
         cited = [(c.doc_id, c.start, c.end) for c in new.citations]
         assert cited == [(c.doc_id, c.start, c.end) for c in old.citations]
         assert new.confidence == pytest.approx(old.confidence, abs=1e-4)
+
+
+def test_segments_above_the_graph_threshold_answer_as_exact_search_does(
+    notes_index: tuple[Path, Path], embedder: SentenceTransformerEmbedder
+) -> None:
+    index_dir, folder = notes_index
+    exact = _engine(index_dir, embedder)
+    exact.add_document(Document("api-note", "", "Kebun Raya Bogor didirikan pada tahun 1817.", "api"))
+    graph_dir = index_dir.parent / "graph"
+    shutil.copytree(index_dir, graph_dir)
+    settings = make_settings(graph_dir, vector_graph_min_rows=5)
+    graph = RagEngine(settings, embedder=embedder, store=IndexStore(graph_dir, graph_min_rows=5))
+    graph.compact()  # rewrites every row into one segment, now above the threshold
+    (part,) = graph.generation().parts
+    assert is_graph(part.segment.chunk_index) and is_graph(part.segment.sentence_index)
+    assert not any(is_graph(p.segment.chunk_index) for p in exact.generation().parts)
+
+    for engine in (exact, graph):  # a deleted document must not come back through the graph either
+        engine.remove_document("notes/toba.txt")
+    for question in (*QUESTIONS, "Di mana Danau Toba?"):
+        want, got = exact.search(question, top_k=5), graph.search(question, top_k=5)
+        assert [h.chunk for h in got.hits] == [h.chunk for h in want.hits]
+        assert "notes/toba.txt" not in {h.chunk.doc_id for h in got.hits}
+        assert graph.ask(question).text == exact.ask(question).text
 
 
 def test_a_reader_keeps_answering_from_its_generation_while_compaction_removes_its_files(
