@@ -9,7 +9,8 @@ this process. For each size it prints the first index time, one-file add / chang
 CLI and one-document add / change / delete through HTTP (each twice: "+embed" when the new text is
 embedded, then again with its vectors cached), question latency while the cached writes run (max and
 p99) next to the idle p99, server start to ready (and the index load and model load within it, as
-`rag serve` reports them), the server's peak RSS and the index size on disk.
+`rag serve` reports them), the bare query embedding p50 of the server's model and backend (in this process,
+while the server is idle), the server's peak RSS and the index size on disk.
 """
 
 from __future__ import annotations
@@ -25,11 +26,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from functools import cache
 from math import nan
 from pathlib import Path
 
 import httpx
 import numpy as np
+
+from rag.backends import backend_of
+from rag.config import Settings
+from rag.embedding import SentenceTransformerEmbedder
 
 RAG = str(Path(sys.executable).with_name("rag"))
 QUESTIONS = [
@@ -98,6 +104,23 @@ def _during(url: str, write: Callable[[], object]) -> tuple[float, list[float]]:
     return seconds, latencies
 
 
+@cache
+def _embedder(model: str) -> SentenceTransformerEmbedder:
+    embedder = SentenceTransformerEmbedder.from_settings(Settings(), backend=backend_of(model))
+    embedder.embed_queries(["warm-up"])
+    return embedder
+
+
+def _bare_query_p50(model: str, questions: int) -> float:
+    """The floor of a question: the server's model and backend embedding it alone, in this process."""
+    embedder, seconds = _embedder(model), []
+    for n in range(questions):
+        started = time.perf_counter()
+        embedder.embed_queries([QUESTIONS[n % len(QUESTIONS)]])
+        seconds.append(time.perf_counter() - started)
+    return 1000 * float(np.percentile(seconds, 50))
+
+
 def measure(size: int, passages: list[str], work: Path, cache: Path | None, questions: int) -> dict[str, float]:
     folder, index_dir = work / f"docs-{size}" / "notes", work / f"index-{size}"
     _build_folder(folder, passages, size)
@@ -148,6 +171,7 @@ def measure(size: int, passages: list[str], work: Path, cache: Path | None, ques
                 idle.append(time.perf_counter() - begun)
         row["idle p50 ms"] = 1000 * float(np.percentile(idle, 50))
         row["idle p99 ms"] = 1000 * float(np.percentile(idle, 99))
+        row["bare query embed p50 ms"] = _bare_query_p50(httpx.get(f"{url}/health").json()["model"], questions)
         texts = [f"Candi Borobudur dibangun pada abad ke-9 di Magelang ({run}).", f"Candi Borobudur abad ke-9 ({run})."]
 
         def add() -> None:
