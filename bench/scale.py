@@ -22,37 +22,18 @@ import json
 import os
 import re
 import resource
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
-from functools import cache
 from math import nan
 from pathlib import Path
 
 import httpx
 import numpy as np
+from serving import RAG, bare_query_p50_ms, question, served
 
-from rag.backends import backend_of
-from rag.config import Settings
-from rag.embedding import SentenceTransformerEmbedder
-
-RAG = str(Path(sys.executable).with_name("rag"))
 COUNTS = ("documents", "questions during writes")
-QUESTIONS = [
-    "Siapa penemu benua Amerika?",
-    "Kapan Indonesia merdeka?",
-    "What is the capital of Indonesia?",
-    "Berapa jumlah penduduk Jakarta?",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _timed(*args: str, env: dict[str, str]) -> float:
@@ -87,7 +68,7 @@ def _ask_loop(url: str, stop: threading.Event, latencies: list[float]) -> None:
         n = 0
         while not stop.is_set():
             started = time.perf_counter()
-            client.post(f"{url}/ask", json={"question": QUESTIONS[n % len(QUESTIONS)]}).raise_for_status()
+            client.post(f"{url}/ask", json={"question": question(n)}).raise_for_status()
             latencies.append(time.perf_counter() - started)
             n += 1
 
@@ -105,23 +86,6 @@ def _during(url: str, write: Callable[[], object]) -> tuple[float, list[float]]:
     stop.set()
     asker.join()
     return seconds, latencies
-
-
-@cache
-def _embedder(model: str) -> SentenceTransformerEmbedder:
-    embedder = SentenceTransformerEmbedder.from_settings(Settings(), backend=backend_of(model))
-    embedder.embed_queries(["warm-up"])
-    return embedder
-
-
-def _bare_query_p50(model: str, questions: int) -> float:
-    """The floor of a question: the server's model and backend embedding it alone, in this process."""
-    embedder, seconds = _embedder(model), []
-    for n in range(questions):
-        started = time.perf_counter()
-        embedder.embed_queries([QUESTIONS[n % len(QUESTIONS)]])
-        seconds.append(time.perf_counter() - started)
-    return 1000 * float(np.percentile(seconds, 50))
 
 
 def measure(
@@ -147,23 +111,9 @@ def measure(
         extra.unlink()
         row[f"cli delete{suffix} s"] = _timed("reindex", str(folder), env=env)
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
     log = work / f"serve-{size}.log"
-    server = subprocess.Popen(
-        [RAG, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=log.open("w")
-    )
-    try:
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).json().get("ready"):
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None:
-                raise SystemExit("rag serve exited")
-            time.sleep(0.1)
+    with log.open("w") as stderr, served(index_dir, log=stderr) as (server, url):
         row["serve ready s"] = time.perf_counter() - started
         # What 'rag serve' reports of its start: the index load next to the model load.
         loads = re.search(r"index loaded in ([\d.]+) s, model in ([\d.]+) s", log.read_text())
@@ -172,11 +122,11 @@ def measure(
         with httpx.Client(timeout=600) as client:
             for n in range(questions):
                 begun = time.perf_counter()
-                client.post(f"{url}/ask", json={"question": QUESTIONS[n % len(QUESTIONS)]}).raise_for_status()
+                client.post(f"{url}/ask", json={"question": question(n)}).raise_for_status()
                 idle.append(time.perf_counter() - begun)
         row["idle p50 ms"] = 1000 * float(np.percentile(idle, 50))
         row["idle p99 ms"] = 1000 * float(np.percentile(idle, 99))
-        row["bare query embed p50 ms"] = _bare_query_p50(httpx.get(f"{url}/health").json()["model"], questions)
+        row["bare query embed p50 ms"] = bare_query_p50_ms(httpx.get(f"{url}/health").json()["model"], questions)
         texts = [f"Candi Borobudur dibangun pada abad ke-9 di Magelang ({run}).", f"Candi Borobudur abad ke-9 ({run})."]
 
         def add() -> None:
@@ -206,9 +156,6 @@ def measure(
         row["during write max ms"] = 1000 * max(during)
         row["during write p99 ms"] = 1000 * float(np.percentile(during, 99))
         row["server peak RSS MB"] = _peak_rss_mb(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
     row["disk MB"] = _disk_mb(index_dir / "generations") + _disk_mb(index_dir / "segments")
     return row
 

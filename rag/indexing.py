@@ -86,6 +86,10 @@ class Indexer:
     def model(self) -> str:
         return self.builder.embedder.model_name
 
+    def _same_model(self, previous: Snapshot) -> bool:
+        """Whether `previous` was built with this model and backend (else every document is embedded again)."""
+        return bool(previous.manifest.get("model") == self.model)
+
     def _previous(self) -> Snapshot | None:
         """The generation to build on: the one in service, else the newest intact one; an index of an
         older format is migrated first. Another model's (or backend's) index is built on too: `_commit` then
@@ -244,7 +248,7 @@ class Indexer:
                     # Same text, newer file stamp: rewritten (vectors from the cache) so the file is not read again.
                     writes.append(StoredDocument(document, before.added_at, before.updated_at))
         rebuild = previous is not None and (
-            previous.manifest.get("chunking") != self.builder.chunking or previous.manifest.get("model") != self.model
+            previous.manifest.get("chunking") != self.builder.chunking or not self._same_model(previous)
         )
         if rebuild and previous is not None:
             # A new chunker or sentence splitter rewrites every document (vectors come from the cache); another
@@ -311,7 +315,7 @@ class Indexer:
     def _publish(
         self, previous: Snapshot | None, entries: list[SegmentEntry], sources: Sequence[str], dimension: int | None
     ) -> str:
-        if previous is not None and previous.manifest.get("model") == self.model:
+        if previous is not None and self._same_model(previous):
             dimension = int(previous.manifest["dimension"])
         name = self.store.publish(
             entries,

@@ -126,10 +126,8 @@ class SegmentBuilder:
 
 def _chunk_vectors(plan: Plan, embedded: Vectors, sentence_vectors: Vectors) -> Vectors:
     """Every chunk's vector: its own where it was embedded, else the length-weighted mean of its sentences'."""
-    dimension = embedded.shape[1] if len(embedded) else sentence_vectors.shape[1] if len(sentence_vectors) else 0
-    result = np.zeros((len(plan.chunks), dimension), dtype=np.float32)
-    if len(embedded):
-        result[plan.embedded_chunks] = embedded
+    result = np.zeros((len(plan.chunks), sentence_vectors.shape[1]), dtype=np.float32)
+    result[plan.embedded_chunks] = embedded
     own = set(plan.embedded_chunks)
     lengths = np.array([len(s.text) for s in plan.sentences], dtype=np.float32)
     for n, members in enumerate(plan.chunk_sentences):

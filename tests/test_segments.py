@@ -113,6 +113,29 @@ def test_segments_above_the_graph_threshold_answer_as_exact_search_does(
         assert graph.ask(question).text == exact.ask(question).text
 
 
+def test_chunk_vectors_from_sentences_embed_only_the_sentences(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "saman.txt").write_text("Tari Saman berasal dari suku Gayo. Tarian ini dari Aceh.", encoding="utf-8")
+    (folder / "toba.txt").write_text("Danau Toba ada di Sumatera Utara. Danau ini sangat luas.", encoding="utf-8")
+    counts = {}
+    for mode in ("embedded", "sentences"):
+        index_dir = tmp_path / mode
+        engine = RagEngine(make_settings(index_dir, chunk_vectors=mode), embedder=embedder, store=IndexStore(index_dir))
+        counts[mode] = engine.reindex([folder]).texts_embedded
+    # Two notes of one chunk and two sentences each: 6 texts embedded, or only the 4 sentences.
+    assert counts == {"embedded": 6, "sentences": 4}
+    (part,) = engine.generation().parts
+    segment = part.segment
+    for chunk, members in enumerate(segment.chunk_sentences):
+        lengths = np.array([len(segment.sentences[m].text) for m in members], dtype=np.float32)
+        mean = lengths @ segment.sentence_vectors[members]
+        assert np.allclose(segment.chunk_vectors[chunk], mean / np.linalg.norm(mean), atol=1e-6)
+    assert "Gayo" in engine.ask("Dari suku mana Tari Saman berasal?").text
+
+
 def test_a_reader_keeps_answering_from_its_generation_while_compaction_removes_its_files(
     notes_index: tuple[Path, Path], embedder: SentenceTransformerEmbedder
 ) -> None:
