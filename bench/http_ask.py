@@ -4,8 +4,9 @@ Usage: python bench/http_ask.py [--index-dir DIR] [--questions 80] [--concurrenc
 
 Starts `rag serve` on --index-dir (default: a fresh index of the bundled article) and sends the questions
 from a separate load process (this script run with --load), one client per concurrency level. Prints, per
-level: requests/s, p50 / p99 latency, errors, and the bare `encode_query` p50 of the server's model and
-backend measured in this process while the server is idle. Numbers only.
+level: requests/s, p50 / p99 latency, errors, the server's own p50 (its request log: from the request's arrival
+to the response, so without the client and the socket), and the bare `encode_query` p50 of the server's model
+and backend measured in this process while the server is idle. Numbers only.
 """
 
 from __future__ import annotations
@@ -13,15 +14,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 import numpy as np
 from serving import bare_query_p50_ms, question, served
+
+ASK_LOGGED = re.compile(r"POST /ask 200 ([\d.]+) ms")
+
+
+def _server_ms(log: IO[str], skip: int) -> list[float]:
+    """The durations the server logged for successful questions, after the first `skip` ones."""
+    log.seek(0)
+    return [float(ms) for ms in ASK_LOGGED.findall(log.read())][skip:]
 
 
 async def _load(url: str, questions: int, concurrency: int) -> dict[str, object]:
@@ -54,12 +65,17 @@ def main() -> None:
     if args.load:
         print(json.dumps(asyncio.run(_load(args.load, args.questions, args.concurrency[0]))))
         return
-    with tempfile.TemporaryDirectory() as scratch, served(args.index_dir or Path(scratch) / "index") as (_, url):
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        tempfile.TemporaryFile("w+") as log,
+        served(args.index_dir or Path(scratch) / "index", log=log) as (_, url),
+    ):
         health = httpx.get(f"{url}/health").json()
         print(f"{health['documents']:,} documents, {health['chunks']:,} chunks, model {health['model']}")
         bare = bare_query_p50_ms(health["model"])
-        print("concurrency | requests/s | p50 ms | p99 ms | errors | bare encode_query p50 ms")
+        print("concurrency | requests/s | p50 ms | p99 ms | errors | server's own p50 ms | bare encode_query p50 ms")
         for concurrency in args.concurrency:
+            logged = len(_server_ms(log, 0))
             load = subprocess.run(
                 [sys.executable, __file__, "--load", url, "--questions", str(args.questions)]
                 + ["--concurrency", str(concurrency)],
@@ -71,7 +87,8 @@ def main() -> None:
             latencies = np.array(result["latencies"]) * 1000
             print(
                 f"{concurrency} | {len(latencies) / result['seconds']:.1f} | {np.percentile(latencies, 50):.0f} | "
-                f"{np.percentile(latencies, 99):.0f} | {result['errors']} | {bare:.0f}"
+                f"{np.percentile(latencies, 99):.0f} | {result['errors']} | "
+                f"{np.percentile(_server_ms(log, logged), 50):.0f} | {bare:.0f}"
             )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +11,7 @@ import pytest
 
 from rag import Answer, IndexNotFoundError, InvalidInputError, RagEngine
 from rag.documents import default_corpus
+from rag.embedding import SentenceTransformerEmbedder
 
 ARTICLE = default_corpus()[0].text
 
@@ -119,3 +122,20 @@ def test_the_bundled_article_is_indexed_exactly_as_its_file(
         a, b = engine.ask(question), fresh_engine.ask(question)
         assert (a.text, a.abstained) == (b.text, b.abstained)
         assert a.confidence == pytest.approx(b.confidence, abs=1e-3)
+
+
+def test_the_model_runs_on_one_thread_whichever_thread_asks(embedder: SentenceTransformerEmbedder) -> None:
+    # torch's OpenMP pool belongs to the calling thread: a server asking from its worker threads after a
+    # warm-up on the main thread ran every question with two pools on two cores (25% slower).
+    ran_on: list[str] = []
+    transformer = embedder._load()[0]
+    hook = transformer.register_forward_pre_hook(lambda *_: ran_on.append(threading.current_thread().name))
+    try:
+        embedder.embed_queries(["from the main thread"])
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda text: embedder.embed_documents([text]), ["from one worker", "from another"]))
+    finally:
+        hook.remove()
+    assert len(ran_on) == 3
+    assert len(set(ran_on)) == 1
+    assert ran_on[0] != threading.current_thread().name
