@@ -7,7 +7,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -16,12 +15,12 @@ from pathlib import Path
 import numpy as np
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
+from serving import RAG
 
 from rag.corpus_files import read_corpus, read_jsonl
 from rag.evaluation import read_qrels
 from rag.metrics import ndcg_at
 
-RAG = str(Path(sys.executable).with_name("rag"))
 TYDI = Path(__file__).resolve().parents[2] / "shared" / "data" / "external" / "tydiqa_goldp_id" / "derived"
 
 Pipeline = Callable[[Path, int | None], dict[str, float]]

@@ -135,17 +135,16 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         encode: Any = getattr(model, method)
-
-        def run(batch: list[str]) -> Any:
-            return encode(batch, batch_size=len(batch), convert_to_numpy=True, show_progress_bar=False, **options)
-
         # One batch per call on the model thread, longest texts first so that batches pad little: Ctrl-C waits
         # for one batch at most (the thread is joined at exit) rather than for all of `texts`.
         order = sorted(range(len(texts)), key=lambda n: -len(texts[n]))
         parts = []
         for start in range(0, len(order), self._batch_size):
             batch = [texts[n] for n in order[start : start + self._batch_size]]
-            parts.append(self._on_model_thread(functools.partial(run, batch)))
+            call = functools.partial(
+                encode, batch, batch_size=len(batch), convert_to_numpy=True, show_progress_bar=False, **options
+            )
+            parts.append(self._on_model_thread(call))
         vectors = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
         vectors[order] = np.vstack(parts)
         # Normalised here, in float32: under torch-bf16 the model's own normalisation is in bfloat16
