@@ -26,7 +26,7 @@ import numpy as np
 
 from rag.backends import BACKENDS, PLAIN_BACKEND
 from rag.config import Settings
-from rag.embedding import SentenceTransformerEmbedder, Vectors
+from rag.embedding import Embedder, SentenceTransformerEmbedder, Vectors
 from rag.metrics import mrr_at, percentile
 
 QUALITY = ("cos mean", "cos min", "MRR@10", "hit@1")
@@ -48,7 +48,7 @@ def read_beir(folder: Path) -> tuple[list[dict[str, str]], dict[str, str], dict[
 
 
 def measure(
-    embedders: dict[str, SentenceTransformerEmbedder],
+    embedders: dict[str, Embedder],
     passages: list[dict[str, str]],
     questions: list[tuple[str, str]],
     *,

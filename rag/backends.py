@@ -1,7 +1,8 @@
 """Embedding backends: how each runs the model on the CPU, and the names that keep their vectors apart.
 
-Measured on EmbeddingGemma-300M with bench/backends.py (numbers in the README's Performance section).
-sentence-transformers' own ONNX and OpenVINO backends do not work for this model here: optimum-onnx 0.1.0
+Measured on EmbeddingGemma-300M with bench/backends.py and bench/onnx_export.py (numbers in the README's
+Performance section). sentence-transformers' own ONNX and OpenVINO backends do not work for this model here,
+hence the hand-made export of rag/onnx_model.py: optimum-onnx 0.1.0
 needs transformers < 4.58 (sentence-transformers 6 needs >= 5) and fails to import under 5.x;
 optimum-intel 2.2.0 exports Gemma3 only under transformers 5.0.0, and that export's vectors are
 wrong (cosine 0.65-0.70 with the torch model's).
@@ -9,8 +10,11 @@ wrong (cosine 0.65-0.70 with the torch model's).
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -20,7 +24,8 @@ if TYPE_CHECKING:
 
 # torch: float32, the reference. torch-bf16: bfloat16 weights and activations (EmbeddingGemma's
 # activations overflow float16, not bfloat16's float32-sized range). torch-int8: dynamic int8 quantization.
-EmbeddingBackend = Literal["torch", "torch-bf16", "torch-int8"]
+# onnx, onnx-int8: the model exported by `rag model install` and run with onnxruntime (rag/onnx_model.py).
+EmbeddingBackend = Literal["torch", "torch-bf16", "torch-int8", "onnx", "onnx-int8"]
 BACKENDS: tuple[str, ...] = get_args(EmbeddingBackend)
 # The backend whose vectors go under the bare model name: every index and cache entry made before backends
 # existed holds float32 torch vectors. Fixed, not the default: changing the default must not let another
@@ -68,6 +73,10 @@ def base_model(name: str) -> str:
     return model if separator and backend in BACKENDS else name
 
 
+def is_onnx(backend: str) -> bool:
+    return backend.startswith("onnx")
+
+
 def load_options(backend: str) -> dict[str, Any]:
     """Extra keyword arguments for SentenceTransformer(...) under this backend."""
     if backend == "torch-bf16":
@@ -95,3 +104,30 @@ def apply_backend(model: SentenceTransformer, backend: str) -> None:
         torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
             transformer, linear, dtype=torch.qint8, inplace=True
         )
+
+
+@contextmanager
+def quietly() -> Iterator[None]:
+    """Loading, exporting and quantizing the model without the libraries' progress bars, warnings and logs.
+
+    transformers draws a "Loading weights" bar for a load that takes a fraction of a second; the ONNX exporter
+    and quantizer warn about their own internals (torchvision missing, deprecated tree specs, pre-processing),
+    none of which a user can act on.
+    """
+    from transformers.utils import logging as transformers_logging
+
+    bars = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    root, exporter = logging.getLogger(), logging.getLogger("torch.onnx")
+    levels = root.level, exporter.level
+    root.setLevel(logging.ERROR)
+    exporter.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.setLevel(levels[0])
+        exporter.setLevel(levels[1])
+        if bars:
+            transformers_logging.enable_progress_bar()  # type: ignore[no-untyped-call]

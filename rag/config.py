@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     embedding_model: str = Field(DEFAULT_MODEL, description="sentence-transformers model: a name or a local directory.")
     embedding_backend: EmbeddingBackend | None = Field(
         None,
-        description="How the model runs: 'torch' (float32), 'torch-bf16' or 'torch-int8'. Unset: the backend the "
+        description="How the model runs: 'torch' (float32), 'torch-bf16', 'torch-int8', or 'onnx' / 'onnx-int8' "
+        "(onnxruntime, after 'rag model install' with this set). Unset: the backend the "
         "index was built with, and for a new index 'torch-bf16' where the CPU has native bfloat16, else 'torch'. "
         "Vectors of different backends never meet: changing it means 'rag reindex'.",
     )

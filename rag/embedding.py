@@ -12,13 +12,25 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from rag.backends import PLAIN_BACKEND, EmbeddingBackend, apply_backend, load_options, preferred_backend, qualified_name
+from rag.backends import (
+    PLAIN_BACKEND,
+    EmbeddingBackend,
+    apply_backend,
+    is_onnx,
+    load_options,
+    preferred_backend,
+    qualified_name,
+    quietly,
+)
 from rag.config import DEFAULT_MODEL, Settings
 from rag.errors import ModelNotInstalledError
 from rag.installer import installed_path, is_installed
+from rag.onnx_model import OnnxEncoder, load_encoder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    EncodingModel = SentenceTransformer | OnnxEncoder
 
 Vectors = npt.NDArray[np.float32]
 T = TypeVar("T")
@@ -71,7 +83,7 @@ class SentenceTransformerEmbedder:
         self._model_dir = model_dir
         self._batch_size = batch_size
         self._backend = backend
-        self._model: SentenceTransformer | None = None
+        self._model: EncodingModel | None = None
         self._lock = threading.Lock()
         self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedding-model")
 
@@ -98,34 +110,37 @@ class SentenceTransformerEmbedder:
             raise ModelNotInstalledError(f"model {self._name!r} does not declare its embedding dimension")
         return int(dimension)
 
-    def _load(self) -> SentenceTransformer:
+    def _load(self) -> EncodingModel:
         with self._lock:
             if self._model is None:
                 location = resolve_model(self._name, self._model_dir)
-                from sentence_transformers import SentenceTransformer
-                from transformers.utils import logging as transformers_logging
-
-                # transformers draws a "Loading weights" bar for a load that takes a fraction of a second.
-                bars = transformers_logging.is_progress_bar_enabled()
-                transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-                try:
-                    # local_files_only: nothing may be fetched from a model hub, so fail fast instead.
-                    model = self._on_model_thread(
-                        lambda: SentenceTransformer(
-                            location, device="cpu", local_files_only=True, **load_options(self._backend)
+                if is_onnx(self._backend):
+                    if not Path(location).is_dir():
+                        raise ModelNotInstalledError(
+                            f"the {self._backend} backend needs the model in a local folder, not {location!r}"
                         )
-                    )
-                except OSError as exc:
-                    raise ModelNotInstalledError(
-                        f"cannot load embedding model {self._name!r} offline ({exc}); "
-                        "give RAG_EMBEDDING_MODEL a local model folder or run 'rag model install'"
-                    ) from exc
-                finally:
-                    if bars:
-                        transformers_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
-                self._on_model_thread(lambda: apply_backend(model, self._backend))
-                self._model = model
+                    self._model = self._on_model_thread(lambda: load_encoder(Path(location), self._backend))
+                else:
+                    self._model = self._load_sentence_transformer(location)
             return self._model
+
+    def _load_sentence_transformer(self, location: str) -> SentenceTransformer:
+        from sentence_transformers import SentenceTransformer
+
+        options = load_options(self._backend)
+        try:
+            # local_files_only: nothing may be fetched from a model hub, so fail fast instead.
+            with quietly():
+                model = self._on_model_thread(
+                    lambda: SentenceTransformer(location, device="cpu", local_files_only=True, **options)
+                )
+        except OSError as exc:
+            raise ModelNotInstalledError(
+                f"cannot load embedding model {self._name!r} offline ({exc}); "
+                "give RAG_EMBEDDING_MODEL a local model folder or run 'rag model install'"
+            ) from exc
+        self._on_model_thread(lambda: apply_backend(model, self._backend))
+        return model
 
     def _on_model_thread(self, work: Callable[[], T]) -> T:
         return self._runner.submit(work).result()

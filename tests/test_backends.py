@@ -77,7 +77,7 @@ def test_every_backend_records_its_vectors_under_a_name_of_its_own() -> None:
     assert {base_model(name) for name in names} == {DEFAULT_MODEL}
 
 
-@pytest.mark.parametrize("backend", ["onnx", "openvino", "torch-fp16", ""])
+@pytest.mark.parametrize("backend", ["openvino", "onnx-fp16", "torch-fp16", ""])
 def test_a_backend_that_does_not_work_here_is_refused(monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
     monkeypatch.setenv("RAG_EMBEDDING_BACKEND", backend)
     with pytest.raises(ValidationError, match="torch-int8"):

@@ -1,0 +1,234 @@
+"""The `onnx` and `onnx-int8` backends: the model exported to ONNX once, verified, and run with onnxruntime.
+
+sentence-transformers' own ONNX backend cannot load Gemma3 under transformers 5 (rag/backends.py), so
+`rag model install` exports the whole sentence-transformers pipeline (transformer, mean pooling, both dense
+layers, normalisation) with `torch.onnx.export(dynamo=True)`, quantizes it for `onnx-int8`, and keeps the
+export only if it embeds a set of probe texts like the float32 torch model. What was verified is recorded
+(sizes and modification times, as for the model itself), and a backend whose export no longer matches its
+record is refused before use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rag.backends import quietly
+from rag.errors import ModelNotInstalledError, ModelVerificationError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+ONNX_BACKENDS = ("onnx", "onnx-int8")
+GRAPH = "model.onnx"
+VERIFIED_MARKER = ".verified"
+# Lowest cosine with the float32 torch vectors an export may give on the probes. float32 ONNX computes the same
+# function (1.0000 on 200 TyDi passages); int8 gave 0.994 mean / 0.989 min there (bench/onnx_export.py).
+FLOORS = {"onnx": 0.9999, "onnx-int8": 0.98}
+PROBES = (
+    ("document", "Ballerina adalah film thriller aksi Korea Selatan tahun 2023 yang disutradarai Lee Chung-hyun."),
+    ("document", "Kebun Raya Bogor didirikan pada tahun 1817 oleh Caspar Reinwardt. Luasnya 87 hektare."),
+    ("document", "Vitamin D deficiency is associated with an increased risk of respiratory infections."),
+    ("query", "Siapa sutradara film Ballerina?"),
+    ("query", "Who founded the botanical garden?"),
+)
+
+Report = Callable[[str], None]
+Vectors = npt.NDArray[np.float32]
+
+
+def export_path(model_folder: Path, backend: str) -> Path:
+    """Where a backend's export lives: beside the model's folder, never inside it (its files are pinned)."""
+    return model_folder.with_name(f"{model_folder.name}-{backend}")
+
+
+def _marker_text(folder: Path) -> str:
+    return "\n".join(
+        f"{path.name} {path.stat().st_size} {path.stat().st_mtime_ns}"
+        for path in sorted(folder.iterdir())
+        if path.name != VERIFIED_MARKER
+    )
+
+
+def is_prepared(model_folder: Path, backend: str) -> bool:
+    """True when the backend's export was verified and has not changed since."""
+    folder = export_path(model_folder, backend)
+    try:
+        return (folder / VERIFIED_MARKER).read_text().split("\n", 1)[1] == _marker_text(folder)
+    except (OSError, IndexError):
+        return False
+
+
+def prepare(model_folder: Path, backend: str, *, report: Report = print, force: bool = False) -> Path:
+    """Export (and for onnx-int8 quantize) the installed model, verify it and publish it; a verified one is kept."""
+    final = export_path(model_folder, backend)
+    if not force and is_prepared(model_folder, backend):
+        return final
+    from sentence_transformers import SentenceTransformer
+
+    with quietly():
+        reference = SentenceTransformer(str(model_folder), device="cpu", local_files_only=True)
+    with tempfile.TemporaryDirectory(dir=model_folder.parent, prefix=f".{backend}-") as scratch:
+        work = Path(scratch)
+        staged = work / final.name
+        staged.mkdir()
+        report(f"exporting the model to ONNX for {backend} (a few minutes)")
+        if backend == "onnx":
+            _export(reference, staged / GRAPH)
+        else:
+            (work / "float32").mkdir()
+            _export(reference, work / "float32" / GRAPH)
+            report("quantizing to int8")
+            with quietly():
+                _quantize(work / "float32" / GRAPH, staged / GRAPH, model_folder)
+        agreement = verify(reference, OnnxEncoder(model_folder, staged / GRAPH), backend)
+        (staged / VERIFIED_MARKER).write_text(f"probe cosine min {agreement:.6f}\n{_marker_text(staged)}")
+        if final.exists():
+            shutil.rmtree(final)
+        staged.rename(final)  # a reader never sees a half-written export
+    report(f"{backend} verified (probe cosine with float32 at least {agreement:.4f}) and installed in {final}")
+    return final
+
+
+def verify(reference: SentenceTransformer, encoder: OnnxEncoder, backend: str) -> float:
+    """The lowest cosine between the export's and the float32 model's vectors of the probe texts."""
+    lowest = 1.0
+    for kind in ("document", "query"):
+        texts = [text for probe, text in PROBES if probe == kind]
+        expected = reference.encode(texts, prompt_name=kind, convert_to_numpy=True)
+        got = encoder.encode(texts, prompt_name=kind)
+        lowest = min(lowest, float(np.min(np.sum(_unit(expected) * _unit(got), axis=1))))
+    if lowest < FLOORS[backend]:
+        raise ModelVerificationError(
+            f"the {backend} export embeds the probe texts unlike the model (cosine {lowest:.4f} < {FLOORS[backend]})"
+            f"; it was not installed"
+        )
+    return lowest
+
+
+def _unit(vectors: Any) -> Vectors:
+    array = np.asarray(vectors, dtype=np.float32)
+    unit: Vectors = array / np.linalg.norm(array, axis=1, keepdims=True)
+    return unit
+
+
+def _export(model: SentenceTransformer, target: Path) -> None:
+    """The sentence-transformers pipeline as one graph: token ids and mask in, normalised vector out."""
+    import torch
+
+    class Pipeline(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            vector: torch.Tensor = self.model({"input_ids": input_ids, "attention_mask": attention_mask})[
+                "sentence_embedding"
+            ]
+            return vector
+
+    sample = model.tokenizer(["title: none | text: a sample", "task: search result | query: ?"], padding=True)
+    inputs = (torch.tensor(sample["input_ids"]), torch.tensor(sample["attention_mask"]))
+    batch, length = torch.export.Dim("batch"), torch.export.Dim("length")
+    with quietly():
+        torch.onnx.export(
+            Pipeline().eval(),
+            inputs,
+            str(target),
+            dynamo=True,
+            dynamic_shapes={"input_ids": {0: batch, 1: length}, "attention_mask": {0: batch, 1: length}},
+            input_names=["input_ids", "attention_mask"],
+            output_names=["vector"],  # "embedding" already names a node of the graph
+            external_data=True,
+            verbose=False,
+        )
+
+
+def _quantize(source: Path, target: Path, model_folder: Path) -> None:
+    """onnxruntime's dynamic int8 quantization of the matrix products, the MLP down-projections left in float32.
+
+    Their inputs carry Gemma's large outlier activations: quantizing them too gave cosine 0.969 mean / 0.928 min
+    with float32 instead of 0.994 / 0.989 (bench/onnx_export.py). They are the only products whose weight is
+    intermediate x hidden.
+    """
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    config = json.loads((model_folder / "config.json").read_text(encoding="utf-8"))
+    layers = int(config["num_hidden_layers"])
+    down = (int(config["intermediate_size"]), int(config["hidden_size"]))
+    graph = onnx.load(str(source), load_external_data=False).graph
+    shapes = {tensor.name: tuple(tensor.dims) for tensor in graph.initializer}
+    skipped = [node.name for node in graph.node if node.op_type == "MatMul" and shapes.get(node.input[1]) == down]
+    if len(skipped) != layers:
+        raise ModelVerificationError(f"found {len(skipped)} MLP down-projections in the export, expected {layers}")
+    quantize_dynamic(
+        str(source),
+        str(target),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
+        nodes_to_exclude=skipped,
+        use_external_data_format=True,
+    )
+
+
+class OnnxEncoder:
+    """An exported model behind the part of SentenceTransformer's interface the embedder uses."""
+
+    def __init__(self, model_folder: Path, graph: Path) -> None:
+        import onnxruntime
+        from transformers import AutoTokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = len(os.sched_getaffinity(0))
+        # By default onnxruntime's threads spin after each call, taking a core from everything else while idle.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3  # its warnings about the graph are for whoever exported it
+        self._session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = AutoTokenizer.from_pretrained(str(model_folder), local_files_only=True)
+        settings = json.loads((model_folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+        self.prompts: dict[str, str] = settings.get("prompts", {})
+        limits = json.loads((model_folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        self.max_seq_length = int(limits["max_seq_length"])
+        self._dimension = int(self._session.get_outputs()[0].shape[-1])
+
+    def get_embedding_dimension(self) -> int:
+        return self._dimension
+
+    def encode(self, texts: Sequence[str], *, prompt_name: str | None = None, **_: Any) -> Vectors:
+        """Vectors of `texts` as one batch (the embedder batches); `prompt_name` prefixes one of the model's prompts."""
+        prefix = self.prompts.get(prompt_name, "") if prompt_name else ""
+        tokens = self.tokenizer(
+            [prefix + text for text in texts],
+            padding=True,
+            truncation="longest_first",
+            max_length=self.max_seq_length,
+            return_tensors="np",
+        )
+        feed = {"input_ids": tokens["input_ids"].astype(np.int64), "attention_mask": tokens["attention_mask"]}
+        return np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
+
+    def encode_query(self, texts: Sequence[str], **options: Any) -> Vectors:
+        return self.encode(texts, prompt_name="query", **options)
+
+    def encode_document(self, texts: Sequence[str], **options: Any) -> Vectors:
+        return self.encode(texts, prompt_name="document", **options)
+
+
+def load_encoder(model_folder: Path, backend: str) -> OnnxEncoder:
+    """The verified export of `backend`, or ModelNotInstalledError saying how to make it."""
+    if not is_prepared(model_folder, backend):
+        raise ModelNotInstalledError(
+            f"the {backend} backend has no verified export of the model; run "
+            f"'RAG_EMBEDDING_BACKEND={backend} rag model install' (or choose another RAG_EMBEDDING_BACKEND)"
+        )
+    return OnnxEncoder(model_folder, export_path(model_folder, backend) / GRAPH)
