@@ -1,7 +1,8 @@
 """Embedding backends side by side: documents/s, one-query latency, agreement with float32, TyDi retrieval.
 
-Usage: python bench/backends.py [BEIR_FOLDER] [--backends torch torch-bf16 torch-int8] [--passages 200]
-       [--subset 150] [--rounds 5]
+Usage: python bench/backends.py [BEIR_FOLDER] [--backends torch torch-bf16 torch-int8 onnx onnx-int8]
+       [--passages 200] [--subset 150] [--rounds 5]
+The onnx backends need their export first: `RAG_EMBEDDING_BACKEND=onnx-int8 rag model install` (and `onnx`).
 BEIR_FOLDER defaults to ../shared/data/external/tydiqa_goldp_id/derived. Every backend's model is loaded at
 once and, through the service's own embedder (title in the document prompt, as the indexer embeds passages):
 - documents/s embedding the first --passages passages, in --rounds rounds that take the backends in turn,
@@ -26,7 +27,7 @@ import numpy as np
 
 from rag.backends import BACKENDS, PLAIN_BACKEND
 from rag.config import Settings
-from rag.embedding import Embedder, SentenceTransformerEmbedder, Vectors
+from rag.embedding import SentenceTransformerEmbedder, Vectors
 from rag.metrics import mrr_at, percentile
 
 QUALITY = ("cos mean", "cos min", "MRR@10", "hit@1")
@@ -48,7 +49,7 @@ def read_beir(folder: Path) -> tuple[list[dict[str, str]], dict[str, str], dict[
 
 
 def measure(
-    embedders: dict[str, Embedder],
+    embedders: dict[str, SentenceTransformerEmbedder],
     passages: list[dict[str, str]],
     questions: list[tuple[str, str]],
     *,

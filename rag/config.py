@@ -9,7 +9,7 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from rag.backends import EmbeddingBackend
+from rag.backends import EmbeddingBackend, preferred_backend
 
 DEFAULT_MODEL = "google/embeddinggemma-300m"
 # Comma-separated lists in the environment (RAG_API_KEYS=a,b), not JSON.
@@ -36,7 +36,8 @@ class Settings(BaseSettings):
         None,
         description="How the model runs: 'torch' (float32), 'torch-bf16', 'torch-int8', or 'onnx' / 'onnx-int8' "
         "(onnxruntime, after 'rag model install' with this set). Unset: the backend the "
-        "index was built with, and for a new index 'torch-bf16' where the CPU has native bfloat16, else 'torch'. "
+        "index was built with, and for a new index of the default model 'onnx-int8' where the CPU has VNNI, else "
+        "'torch-bf16' where it has native bfloat16, else 'torch'. "
         "Vectors of different backends never meet: changing it means 'rag reindex'.",
     )
     model_dir: Path = Field(default_factory=_default_model_dir, description="Where 'rag model install' puts models.")
@@ -93,6 +94,11 @@ class Settings(BaseSettings):
     request_timeout: float = Field(30.0, gt=0, description="Seconds a question, search or listing may take (503).")
     cors_origins: CommaList = Field((), description="Origins allowed to call the API from a browser; none: CORS off.")
     log_format: Literal["text", "json"] = Field("text", description="'json': one JSON object per log line.")
+
+    @property
+    def backend_for_new_index(self) -> EmbeddingBackend:
+        """The backend set, else the one preferred on this CPU (onnx only for the model whose export was measured)."""
+        return self.embedding_backend or preferred_backend(onnx=self.embedding_model == DEFAULT_MODEL)
 
     @field_validator("api_keys", "admin_keys", "cors_origins", mode="before")
     @classmethod

@@ -18,7 +18,6 @@ from rag.backends import (
     apply_backend,
     is_onnx,
     load_options,
-    preferred_backend,
     qualified_name,
     quietly,
 )
@@ -96,7 +95,7 @@ class SentenceTransformerEmbedder:
             settings.embedding_model,
             model_dir=settings.model_dir,
             batch_size=settings.batch_size,
-            backend=backend or settings.embedding_backend or preferred_backend(),
+            backend=backend or settings.backend_for_new_index,
         )
 
     @property

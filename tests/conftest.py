@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from rag import RagEngine, Settings
-from rag.backends import preferred_backend, qualified_name
+from rag.backends import qualified_name
 from rag.config import DEFAULT_MODEL
 from rag.embedding import SentenceTransformerEmbedder
 from rag.store import IndexStore
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 # The name a new index records with default settings on this machine (the model and its preferred backend).
-MODEL_NAME = qualified_name(DEFAULT_MODEL, preferred_backend())
+MODEL_NAME = qualified_name(DEFAULT_MODEL, Settings().backend_for_new_index)
 
 
 def make_settings(index_dir: Path, **overrides: Any) -> Settings:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sentence_transformers import SentenceTransformer
 
-from rag import Answer, IndexNotFoundError, InvalidInputError, RagEngine
+from rag import Answer, IndexNotFoundError, InvalidInputError, RagEngine, Settings
 from rag.documents import default_corpus
 from rag.embedding import SentenceTransformerEmbedder
 
@@ -124,11 +125,14 @@ def test_the_bundled_article_is_indexed_exactly_as_its_file(
         assert a.confidence == pytest.approx(b.confidence, abs=1e-3)
 
 
-def test_the_model_runs_on_one_thread_whichever_thread_asks(embedder: SentenceTransformerEmbedder) -> None:
+def test_the_torch_model_runs_on_one_thread_whichever_thread_asks() -> None:
     # torch's OpenMP pool belongs to the calling thread: a server asking from its worker threads after a
     # warm-up on the main thread ran every question with two pools on two cores (25% slower).
+    embedder = SentenceTransformerEmbedder.from_settings(Settings(), backend="torch-bf16")
     ran_on: list[str] = []
-    transformer = embedder._load()[0]
+    model = embedder._load()
+    assert isinstance(model, SentenceTransformer)
+    transformer = model[0]
     hook = transformer.register_forward_pre_hook(lambda *_: ran_on.append(threading.current_thread().name))
     try:
         embedder.embed_queries(["from the main thread"])
