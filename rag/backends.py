@@ -94,6 +94,14 @@ def is_onnx(backend: str) -> bool:
     return backend.startswith("onnx")
 
 
+def batch_size_for(backend: str, configured: int) -> int:
+    """Texts per model call. onnx-int8 embeds each text alone: its activations are quantized with one scale per
+    call, so in a batch a text's vector would depend on the texts beside it (cosine 0.992 at worst between a
+    TyDi passage alone and in a batch of 16); alone, nothing is padded either, and it is faster here (96
+    passages: 7.5-8.2 documents/s alone, 6.2-6.8 in batches of 16)."""
+    return 1 if backend == "onnx-int8" else configured
+
+
 def load_options(backend: str) -> dict[str, Any]:
     """Extra keyword arguments for SentenceTransformer(...) under this backend."""
     if backend == "torch-bf16":
