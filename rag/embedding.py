@@ -19,8 +19,8 @@ from rag.backends import (
     batch_size_for,
     is_onnx,
     load_options,
+    no_progress_bars,
     qualified_name,
-    quietly,
 )
 from rag.config import DEFAULT_MODEL, Settings
 from rag.errors import ModelNotInstalledError
@@ -130,7 +130,7 @@ class SentenceTransformerEmbedder:
         options = load_options(self._backend)
         try:
             # local_files_only: nothing may be fetched from a model hub, so fail fast instead.
-            with quietly():
+            with no_progress_bars():
                 model = self._on_model_thread(
                     lambda: SentenceTransformer(location, device="cpu", local_files_only=True, **options)
                 )

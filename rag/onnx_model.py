@@ -11,17 +11,20 @@ record is refused before use.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from rag.backends import quietly
+from rag.backends import no_progress_bars
 from rag.errors import ModelNotInstalledError, ModelVerificationError
 
 if TYPE_CHECKING:
@@ -74,7 +77,7 @@ def prepare(model_folder: Path, backend: str, *, report: Report = print, force: 
         return final
     from sentence_transformers import SentenceTransformer
 
-    with quietly():
+    with no_progress_bars():
         reference = SentenceTransformer(str(model_folder), device="cpu", local_files_only=True)
     with tempfile.TemporaryDirectory(dir=model_folder.parent, prefix=f".{backend}-") as scratch:
         work = Path(scratch)
@@ -87,7 +90,7 @@ def prepare(model_folder: Path, backend: str, *, report: Report = print, force: 
             (work / "float32").mkdir()
             _export(reference, work / "float32" / GRAPH)
             report("quantizing to int8")
-            with quietly():
+            with _quietly():
                 _quantize(work / "float32" / GRAPH, staged / GRAPH, model_folder)
         agreement = verify(reference, OnnxEncoder(model_folder, staged / GRAPH), backend)
         (staged / VERIFIED_MARKER).write_text(f"probe cosine min {agreement:.6f}\n{_marker_text(staged)}")
@@ -114,6 +117,23 @@ def verify(reference: SentenceTransformer, encoder: OnnxEncoder, backend: str) -
     return lowest
 
 
+@contextmanager
+def _quietly() -> Iterator[None]:
+    """The exporter and the quantizer warn about their own internals (torchvision missing, deprecated tree
+    specs, "consider pre-processing"), which no user can act on. Only `rag model install` runs them."""
+    exporter = logging.getLogger("torch.onnx")
+    level = exporter.level
+    exporter.setLevel(logging.ERROR)
+    logging.disable(logging.WARNING)  # the quantizer logs through the root logger
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(logging.NOTSET)
+        exporter.setLevel(level)
+
+
 def _unit(vectors: Any) -> Vectors:
     array = np.asarray(vectors, dtype=np.float32)
     unit: Vectors = array / np.linalg.norm(array, axis=1, keepdims=True)
@@ -138,7 +158,7 @@ def _export(model: SentenceTransformer, target: Path) -> None:
     sample = model.tokenizer(["title: none | text: a sample", "task: search result | query: ?"], padding=True)
     inputs = (torch.tensor(sample["input_ids"]), torch.tensor(sample["attention_mask"]))
     batch, length = torch.export.Dim("batch"), torch.export.Dim("length")
-    with quietly():
+    with _quietly():
         torch.onnx.export(
             Pipeline().eval(),
             inputs,
