@@ -93,15 +93,6 @@ def is_onnx(backend: str) -> bool:
     return backend.startswith("onnx")
 
 
-def batch_size_for(backend: str, configured: int) -> int:
-    """Texts per model call. onnx-int8 embeds each text alone: its activations are quantized with one scale per
-    call, so in a batch a text's vector would depend on the texts beside it (cosine 0.992 at worst between a
-    TyDi passage alone and in a batch of 16). It costs little: nothing is padded, which speeds up passages
-    (96 TyDi passages: 7.5-8.2 documents/s alone, 6.2-6.8 in batches of 16) while short sentences pay the
-    per-call overhead (TyDi's 3,009 texts: 182 s alone, 167 s batched)."""
-    return 1 if backend == "onnx-int8" else configured
-
-
 def load_options(backend: str) -> dict[str, Any]:
     """Extra keyword arguments for SentenceTransformer(...) under this backend."""
     if backend == "torch-bf16":

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
         description="Rows from which a segment's vectors are searched through an HNSW graph instead of exactly "
         "(recall@10 about 0.99; applies to segments written from then on).",
     )
-    batch_size: int = Field(16, ge=1, description="Texts per embedding batch (onnx-int8 embeds each text alone).")
+    batch_size: int = Field(16, ge=1, description="Texts per embedding batch (the ONNX backends run each text alone).")
     keep_generations: int = Field(3, ge=1, description="Index generations kept on disk.")
     api_keys: Keys = Field((), description="Bearer keys for every route but GET /health; none: no access control.")
     admin_keys: Keys = Field((), description="Bearer keys required to change documents or the index (if set).")

@@ -16,7 +16,6 @@ from rag.backends import (
     PLAIN_BACKEND,
     EmbeddingBackend,
     apply_backend,
-    batch_size_for,
     is_onnx,
     load_options,
     no_progress_bars,
@@ -81,7 +80,7 @@ class SentenceTransformerEmbedder:
     def __init__(self, name: str, *, model_dir: Path, batch_size: int = 16, backend: str = PLAIN_BACKEND) -> None:
         self._name = name
         self._model_dir = model_dir
-        self._batch_size = batch_size_for(backend, batch_size)
+        self._batch_size = batch_size
         self._backend = backend
         self._model: EncodingModel | None = None
         self._lock = threading.Lock()

