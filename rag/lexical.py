@@ -224,10 +224,11 @@ class Lexicon:
                 values.append(idf * tf / (tf + norm))
         if not positions:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        found, inverse = np.unique(np.concatenate(positions), return_inverse=True)
-        total = np.zeros(len(found), dtype=np.float64)
-        np.add.at(total, inverse, np.concatenate(values))
-        return found, total.astype(np.float32)
+        # Summed per position by counting rather than sorting: at 50,000 documents a common term's postings
+        # hold tens of thousands of rows, and np.unique took 1.6 ms of a 4.7 ms search.
+        total = np.bincount(np.concatenate(positions), weights=np.concatenate(values))
+        found = np.flatnonzero(total)  # every posting adds a positive score
+        return found, total[found].astype(np.float32)
 
     def terms_of(self, position: int) -> frozenset[str]:
         """The distinct terms of the chunk at `position`."""

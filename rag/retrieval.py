@@ -58,7 +58,11 @@ class Retriever:
         score; lexical scores are BM25 scaled to 0..1 by the best chunk for this query."""
         dense_at, dense_found = self.generation.top_chunks(query.vector, CANDIDATES)
         lexical_at, lexical_found = self.lexical.scores(query.terms)
-        positions = np.union1d(dense_at, lexical_at)
+        # The union by marking rather than sorting (both are positions of one generation's chunks).
+        member = np.zeros(max(dense_at.max(initial=-1), lexical_at.max(initial=-1)) + 1, dtype=np.bool_)
+        member[dense_at] = True
+        member[lexical_at] = True
+        positions = np.flatnonzero(member)
         floor = float(dense_found.min()) if len(dense_found) else 0.0
         dense = np.full(len(positions), floor, dtype=np.float32)
         dense[np.searchsorted(positions, dense_at)] = dense_found
