@@ -1,11 +1,10 @@
 """Embedding backends: how each runs the model on the CPU, and the names that keep their vectors apart.
 
-Measured on EmbeddingGemma-300M with bench/backends.py and bench/onnx_export.py (numbers in the README's
-Performance section). sentence-transformers' own ONNX and OpenVINO backends do not work for this model here,
-hence the hand-made export of rag/onnx_model.py: optimum-onnx 0.1.0
-needs transformers < 4.58 (sentence-transformers 6 needs >= 5) and fails to import under 5.x;
-optimum-intel 2.2.0 exports Gemma3 only under transformers 5.0.0, and that export's vectors are
-wrong (cosine 0.65-0.70 with the torch model's).
+Measured on EmbeddingGemma-300M with bench/backends.py (numbers in the README's Performance section).
+sentence-transformers' own ONNX and OpenVINO backends do not work for this model here, hence the export of
+rag/onnx_model.py: optimum-onnx 0.1.0 needs transformers < 4.58 (sentence-transformers 6 needs >= 5) and fails
+to import under 5.x; optimum-intel 2.2.0 exports Gemma3 only under transformers 5.0.0, and that export's
+vectors are wrong (cosine 0.65-0.70 with the torch model's).
 """
 
 from __future__ import annotations

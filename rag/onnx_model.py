@@ -30,11 +30,10 @@ from rag.errors import ModelNotInstalledError, ModelVerificationError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-ONNX_BACKENDS = ("onnx", "onnx-int8")
 GRAPH = "model.onnx"
 VERIFIED_MARKER = ".verified"
 # Lowest cosine with the float32 torch vectors an export may give on the probes. float32 ONNX computes the same
-# function (1.0000 on 200 TyDi passages); int8 gave 0.994 mean / 0.989 min there (bench/onnx_export.py).
+# function (1.0000 on 200 TyDi passages); int8 gave 0.996 mean / 0.993 min there (bench/backends.py).
 FLOORS = {"onnx": 0.9999, "onnx-int8": 0.98}
 PROBES = (
     ("document", "Ballerina adalah film thriller aksi Korea Selatan tahun 2023 yang disutradarai Lee Chung-hyun."),
@@ -176,8 +175,8 @@ def _quantize(source: Path, target: Path, model_folder: Path) -> None:
     """onnxruntime's dynamic int8 quantization of the matrix products, the MLP down-projections left in float32.
 
     Their inputs carry Gemma's large outlier activations: quantizing them too gave cosine 0.969 mean / 0.928 min
-    with float32 instead of 0.994 / 0.989 (bench/onnx_export.py). They are the only products whose weight is
-    intermediate x hidden.
+    with float32 instead of 0.994 / 0.989 (the export's first bench, in git at 5e60a44). They are the only
+    products whose weight is intermediate x hidden.
     """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
