@@ -30,6 +30,10 @@ BACKENDS: tuple[str, ...] = get_args(EmbeddingBackend)
 # backend's engine accept those vectors as its own.
 PLAIN_BACKEND: EmbeddingBackend = "torch"
 SEPARATOR = "@"
+# A backend whose way of making vectors changed after indexes were built with it records a revision in the name
+# ("...@onnx-int8.r2"), so an index of the earlier way is refused (and rebuilt by `rag reindex`) instead of
+# meeting the new vectors. onnx-int8 r2 leaves the last two transformer layers in float32 (rag/onnx_model.py).
+REVISIONS: dict[str, str] = {"onnx-int8": "r2"}
 
 # Left in float32 under torch-int8: the MLP down-projections, whose inputs carry the large outlier
 # activations of Gemma models. One int8 scale per batch for those costs the most (48 TyDi passages: cosine
@@ -38,15 +42,29 @@ SEPARATOR = "@"
 INT8_SKIP = re.compile(r"\.mlp\.down_proj$")
 
 
+def recorded_tag(backend: str) -> str:
+    """The backend as names record it: with its revision, if it has one."""
+    revision = REVISIONS.get(backend)
+    return f"{backend}.{revision}" if revision else backend
+
+
 def qualified_name(model: str, backend: str) -> str:
     """The name vectors are recorded under: the model, plus the backend unless it is the plain one."""
-    return model if backend == PLAIN_BACKEND else f"{model}{SEPARATOR}{backend}"
+    return model if backend == PLAIN_BACKEND else f"{model}{SEPARATOR}{recorded_tag(backend)}"
+
+
+def _split(name: str) -> tuple[str, EmbeddingBackend | None]:
+    """The model and the backend of a qualified name (None when it names no backend, of any revision)."""
+    model, separator, tag = name.rpartition(SEPARATOR)
+    backend = tag.split(".", 1)[0]
+    if separator and backend in BACKENDS:
+        return model, backend  # type: ignore[return-value]
+    return name, None
 
 
 def backend_of(name: str) -> EmbeddingBackend:
     """The backend a qualified name records (the bare name: float32 torch)."""
-    _, separator, backend = name.rpartition(SEPARATOR)
-    return backend if separator and backend in BACKENDS else PLAIN_BACKEND  # type: ignore[return-value]
+    return _split(name)[1] or PLAIN_BACKEND
 
 
 @cache
@@ -76,8 +94,7 @@ def preferred_backend() -> EmbeddingBackend:
 
 def base_model(name: str) -> str:
     """The model a qualified name was made from ("google/embeddinggemma-300m@torch-int8" -> the model)."""
-    model, separator, backend = name.rpartition(SEPARATOR)
-    return model if separator and backend in BACKENDS else name
+    return _split(name)[0]
 
 
 def is_onnx(backend: str) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from rag.backends import PLAIN_BACKEND, backend_of
+from rag.backends import PLAIN_BACKEND, backend_of, recorded_tag
 from rag.config import Settings
 from rag.corpus_files import CorpusRow, FileForm, read_corpus, read_jsonl, write_corpus
 from rag.embedding import Embedder
@@ -41,7 +41,7 @@ class QuestionResult:
 def _backend_key(embedder: Embedder) -> list[str]:
     """Each backend gets its own evaluation indexes (the plain one keeps the names they had before backends)."""
     backend = backend_of(embedder.model_name)
-    return [] if backend == PLAIN_BACKEND else [backend]
+    return [] if backend == PLAIN_BACKEND else [recorded_tag(backend)]
 
 
 def evaluation_engine(

@@ -99,6 +99,10 @@ def test_a_backend_suffixed_model_gets_its_base_models_calibration() -> None:
     assert params_for("google/embeddinggemma-300m@torch-int8", abstain_threshold=0.1).abstain_threshold == 0.1
     # An '@' that does not name a backend is part of the model's own name (a folder, say).
     assert base_model("/models/mine@v2") == "/models/mine@v2"
+    # A revised backend's name carries its revision; both its names belong to the backend.
+    assert qualified_name(DEFAULT_MODEL, "onnx-int8") == "google/embeddinggemma-300m@onnx-int8.r2"
+    assert {backend_of(f"{DEFAULT_MODEL}@onnx-int8"), backend_of(f"{DEFAULT_MODEL}@onnx-int8.r2")} == {"onnx-int8"}
+    assert base_model(f"{DEFAULT_MODEL}@onnx-int8.r2") == DEFAULT_MODEL
     assert params_for("/models/mine@v2") == CompositionParams()
 
 

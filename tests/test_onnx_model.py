@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rag import ModelNotInstalledError, ModelVerificationError, RagEngine, Settings
+from rag import IndexIncompatibleError, ModelNotInstalledError, ModelVerificationError, RagEngine, Settings
 from rag.embedding import SentenceTransformerEmbedder
 from rag.installer import INSTALL_NAME, installed_path
-from rag.onnx_model import GRAPH, OnnxEncoder, export_path, verify
+from rag.onnx_model import GRAPH, VERIFIED_MARKER, OnnxEncoder, export_path, verify
 from rag.store import IndexStore
 from tests.test_backends import KEBUN
 
@@ -66,7 +66,7 @@ def test_onnx_int8_indexes_and_answers_with_vectors_close_to_float32(
     index_dir = tmp_path / "index"
     engine = RagEngine(Settings(index_dir=index_dir), embedder=onnx_embedder, store=IndexStore(index_dir))
     engine.add_document(KEBUN)
-    assert engine.generation().model == "google/embeddinggemma-300m@onnx-int8"
+    assert engine.generation().model == "google/embeddinggemma-300m@onnx-int8.r2"
     answer = engine.ask("Siapa yang mendirikan Kebun Raya Bogor?")
     assert "Reinwardt" in answer.text
     assert KEBUN.text[answer.citations[0].start : answer.citations[0].end] == answer.citations[0].quote
@@ -105,6 +105,42 @@ def test_an_export_changed_since_it_was_verified_is_refused(onnx_model_dir: Path
             embedder.embed_queries(["Siapa?"])
     finally:
         os.utime(graph, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_an_export_of_an_earlier_revision_and_its_indexes_are_refused(onnx_model_dir: Path, tmp_path: Path) -> None:
+    # onnx-int8 before r2 quantized the last two layers too: its marker carries no revision.
+    marker = export_path(onnx_model_dir / INSTALL_NAME, "onnx-int8") / VERIFIED_MARKER
+    verified = marker.read_text()
+    settings = Settings(model_dir=onnx_model_dir, embedding_backend="onnx-int8", index_dir=tmp_path / "index")
+    try:
+        marker.write_text(verified.split(" ", 1)[1])
+        with pytest.raises(ModelNotInstalledError, match="RAG_EMBEDDING_BACKEND=onnx-int8 rag model install"):
+            SentenceTransformerEmbedder.from_settings(settings).embed_queries(["Siapa?"])
+    finally:
+        marker.write_text(verified)
+    store = IndexStore(settings.index_dir)
+    earlier = _Named(SentenceTransformerEmbedder.from_settings(settings), "google/embeddinggemma-300m@onnx-int8")
+    RagEngine(settings, embedder=earlier, store=store).add_document(KEBUN)
+    # Reopened without naming a backend, the index's own backend is used, at its current revision.
+    engine = RagEngine.from_settings(Settings(model_dir=onnx_model_dir, index_dir=settings.index_dir))
+    assert engine.embedder.model_name == "google/embeddinggemma-300m@onnx-int8.r2"
+    with pytest.raises(IndexIncompatibleError, match="run 'rag reindex'"):
+        engine.ask("Siapa yang mendirikan Kebun Raya Bogor?")
+
+
+class _Named:
+    """An embedder recording its vectors under another name (as an earlier version of the service did)."""
+
+    def __init__(self, embedder: SentenceTransformerEmbedder, name: str) -> None:
+        self.embedder = embedder
+        self.model_name = name
+        self.dimension = embedder.dimension
+
+    def embed_queries(self, texts: Sequence[str]) -> Any:
+        return self.embedder.embed_queries(texts)
+
+    def embed_documents(self, texts: Sequence[str], *, titles: Sequence[str] | None = None) -> Any:
+        return self.embedder.embed_documents(texts, titles=titles)
 
 
 def test_a_backend_without_an_export_says_how_to_make_one(tmp_path: Path) -> None:
