@@ -1,10 +1,14 @@
 """Vector search alone (no model): exact search against the HNSW graph a large segment gets, at 100k / 1M rows.
 
 Usage: python bench/vector_search.py [--sizes 100000 1000000] [--queries 200] [--vectors embeddings.sqlite]
+                                    [--partner W]
 
-Rows are real EmbeddingGemma vectors from a vector cache (default: the evaluation cache of `rag eval`), each
-repeated with a little noise (cosine about 0.95 with its source) to reach the size; without a cache, random
-unit vectors (a harder, structureless case). Queries are other noisy copies. Both index types are built by
+Rows are made from real EmbeddingGemma vectors of a vector cache (default: the evaluation cache of `rag eval`):
+each row is a random real vector plus W times another random one, with a little noise (cosine about 0.95 with
+the mix), normalised. With W = 0 rows are noisy copies of the ~22,000 real vectors, so at 1M each has ~45
+near-identical copies and a query's ten nearest rows are near-ties that no index can rank reliably; the
+default W = 0.5 spreads the rows over the space the real vectors span without such ties. Without a cache,
+random unit vectors (a harder, structureless case). Queries are made the same way. Both index types are built by
 the service's own `vector_index` and searched one query at a time by its `top_live`, as a question searches
 a segment. Prints build seconds, p50 / p99 ms per query, recall@10 against exact search and memory per
 million vectors.
@@ -37,9 +41,10 @@ def _sources(cache: Path) -> np.ndarray:
     return np.stack([v for v in vectors if v.shape == (DIMENSION,)]) if vectors else np.zeros((0, DIMENSION))
 
 
-def _noisy(sources: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+def _noisy(sources: np.ndarray, n: int, rng: np.random.Generator, partner: float) -> np.ndarray:
     if len(sources):
-        base = sources[rng.integers(0, len(sources), n)]
+        base = sources[rng.integers(0, len(sources), n)] + partner * sources[rng.integers(0, len(sources), n)]
+        base /= np.linalg.norm(base, axis=1, keepdims=True)
         vectors = base + rng.standard_normal(base.shape, dtype=np.float32) * NOISE
     else:
         vectors = rng.standard_normal((n, DIMENSION), dtype=np.float32)
@@ -61,14 +66,18 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--vectors", type=Path, default=Settings().eval_dir / "embeddings.sqlite")
+    parser.add_argument("--partner", type=float, default=0.5, help="weight of a second real vector in each row")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     sources = _sources(args.vectors)
-    print(f"{len(sources):,} real vectors from {args.vectors}; {faiss.omp_get_max_threads()} FAISS threads")
+    print(
+        f"{len(sources):,} real vectors from {args.vectors}, partner weight {args.partner}; "
+        f"{faiss.omp_get_max_threads()} FAISS threads"
+    )
     print("rows | index | build s | p50 ms | p99 ms | recall@10 | MB per million vectors")
     for size in args.sizes:
-        vectors = _noisy(sources, size, rng)
-        queries = _noisy(sources, args.queries, rng)
+        vectors = _noisy(sources, size, rng, args.partner)
+        queries = _noisy(sources, args.queries, rng, args.partner)
         live = np.ones(size, dtype=bool)
         exact_rows: list[np.ndarray] = []
         for name, threshold in (("exact", size + 1), ("graph", size)):

@@ -12,9 +12,12 @@ MAX_SENTENCE_CHARS = 300
 CLAUSE_SEPARATORS = ["; ", ", ", " ", ""]
 
 # A sentence ends at . ! ? or … (possibly repeated, possibly followed by closing quotes or brackets)
-# when whitespace and then an upper-case letter, digit, quote or bracket follow. Colons never end one,
-# so "Money Heist: Korea" stays whole; a year in brackets "(2020)." ends a sentence like any word.
-_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9À-ÖØ-Þ])""")
+# when whitespace and then a letter or digit that is not lower-case follow, perhaps behind a quote or
+# bracket: an upper-case letter of any script, a digit, or a letter of a script without case (Arabic,
+# Devanagari, Thai). Colons never end one, so "Money Heist: Korea" stays whole; a year in brackets
+# "(2020)." ends a sentence like any word. The full stops of Chinese and Japanese (。！？), Devanagari (।)
+# and Arabic script (؟ ۔) end one with no space after them.
+_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+["'“‘(\[]?([^\W_]))|[。！？।॥؟۔]+["'”’」』）)\]]*""")
 _LINE_BREAK = re.compile(r"\n\s*")
 # Words after which a period is not a sentence end.
 _ABBREVIATIONS = frozenset(
@@ -109,6 +112,9 @@ def split_sentences(
     stop = len(text) if end is None else end
     cuts: list[int] = []
     for match in _END.finditer(text, start, stop):
+        following = match.group(1)
+        if following is not None and following.islower():
+            continue
         if match.group(0).startswith(".") and len(match.group(0)) == 1 and _is_abbreviation(text, match.end()):
             continue
         cuts.append(match.end())

@@ -41,3 +41,18 @@ def test_long_sentences_are_cut_at_clause_boundaries() -> None:
     assert [text[s:e] for s, e in spans][-1] == "Pendek."
     assert all(text[s:e].endswith((",", ".")) for s, e in spans)
     assert "".join(text[s:e] for s, e in spans).replace(" ", "") == text.replace(" ", "")
+
+
+def test_sentences_of_other_scripts_end_where_their_writing_ends_them() -> None:
+    # Capitals of any script, scripts without case, and full stops that need no space after them.
+    assert _texts("Фильм вышел в 2023 году. Режиссёр Ли Чхун Хён. ещё не всё.") == [
+        "Фильм вышел в 2023 году.",
+        "Режиссёр Ли Чхун Хён. ещё не всё.",
+    ]
+    assert _texts("《芭蕾舞者》是2023年的韩国电影。导演是李忠炫！主演是全钟瑞。") == [
+        "《芭蕾舞者》是2023年的韩国电影。",
+        "导演是李忠炫！",
+        "主演是全钟瑞。",
+    ]
+    assert _texts("यह एक फ़िल्म है। इसे ली चुंग-ह्यून ने बनाया।") == ["यह एक फ़िल्म है।", "इसे ली चुंग-ह्यून ने बनाया।"]
+    assert _texts("هذا فيلم كوري. أخرجه لي تشونغ هيون؟ نعم.") == ["هذا فيلم كوري.", "أخرجه لي تشونغ هيون؟", "نعم."]
