@@ -36,7 +36,8 @@ class Settings(BaseSettings):
         None,
         description="How the model runs: 'torch' (float32), 'torch-bf16', 'torch-int8', or 'onnx' / 'onnx-int8' "
         "(onnxruntime, after 'rag model install' with this set). Unset: the backend the "
-        "index was built with, and for a new index 'torch-bf16' where the CPU has native bfloat16, else 'torch'. "
+        "index was built with, and for a new index of the default model 'onnx-int8' where the CPU has VNNI, else "
+        "'torch-bf16' where it has native bfloat16, else 'torch'. "
         "Vectors of different backends never meet: changing it means 'rag reindex'.",
     )
     model_dir: Path = Field(default_factory=_default_model_dir, description="Where 'rag model install' puts models.")
@@ -96,8 +97,8 @@ class Settings(BaseSettings):
 
     @property
     def backend_for_new_index(self) -> EmbeddingBackend:
-        """The backend set, else the one preferred on this CPU."""
-        return self.embedding_backend or preferred_backend()
+        """The backend set, else the one preferred on this CPU (onnx only for the model whose export was measured)."""
+        return self.embedding_backend or preferred_backend(onnx=self.embedding_model == DEFAULT_MODEL)
 
     @field_validator("api_keys", "admin_keys", "cors_origins", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from rag.backends import (
     BACKENDS,
     backend_of,
     base_model,
+    int8_dot_products,
     is_onnx,
     native_bfloat16,
     qualified_name,
@@ -66,14 +67,16 @@ def test_a_new_index_gets_the_preferred_backend_and_an_existing_one_keeps_its_ow
     assert forced.embedder.model_name == "google/embeddinggemma-300m@torch-int8"
 
 
-def test_bfloat16_is_preferred_only_where_the_cpu_has_it(tmp_path: Path) -> None:
+def test_the_cpu_decides_which_fast_paths_are_preferred(tmp_path: Path) -> None:
     native = tmp_path / "native"
     native.write_text("flags\t\t: fpu avx512f avx512_bf16 avx512_vnni\n", encoding="utf-8")
     emulated = tmp_path / "emulated"
     emulated.write_text("flags\t\t: fpu avx2 avx512f\nbugs\t\t: avx_vnni\n", encoding="utf-8")
     assert native_bfloat16(native) and not native_bfloat16(emulated)
-    assert not native_bfloat16(tmp_path / "missing")
-    assert not is_onnx(Settings().backend_for_new_index)
+    assert int8_dot_products(native) and not int8_dot_products(emulated)
+    assert not native_bfloat16(tmp_path / "missing") and not int8_dot_products(tmp_path / "missing")
+    # A model other than the default has no measured export: its new indexes get a torch backend.
+    assert not is_onnx(Settings(embedding_model=str(tmp_path)).backend_for_new_index)
     assert backend_of("google/embeddinggemma-300m@torch-bf16") == "torch-bf16"
     assert backend_of(DEFAULT_MODEL) == "torch"
 
