@@ -55,17 +55,23 @@ class Part:
         return None if doc_id in self.deleted else self.segment.documents.get(doc_id)
 
 
-def top_live(index: Any, vector: Vectors, live: Mask, k: int) -> tuple[Positions, Scores]:
+# How many candidates a graph search keeps while it walks (FAISS's efSearch), at least 2k.
+GRAPH_BREADTH = 64
+
+
+def top_live(
+    index: Any, vector: Vectors, live: Mask, k: int, *, breadth: int = GRAPH_BREADTH
+) -> tuple[Positions, Scores]:
     """The k best live rows of a segment's FAISS index.
 
     Exact search is asked for as many more rows as there are hidden ones; a graph is searched with the hidden
-    rows filtered out as it walks, at a breadth of at least 2k (recall@10 0.99 at 64, bench/vector_search.py).
+    rows filtered out as it walks, at `breadth` (bench/vector_search.py measures recall against exact search).
     """
     total = int(index.ntotal)
     if not total or k <= 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     if is_graph(index):
-        return _top_in_graph(index, vector, live, min(k, total))
+        return _top_in_graph(index, vector, live, min(k, total), breadth)
     hidden = total - int(live.sum())
     scores, rows = index.search(vector.reshape(1, -1), min(total, k + hidden))
     keep = rows[0] >= 0
@@ -74,11 +80,11 @@ def top_live(index: Any, vector: Vectors, live: Mask, k: int) -> tuple[Positions
     return rows[keep][:k].astype(np.int64), scores[keep][:k]
 
 
-def _top_in_graph(index: Any, vector: Vectors, live: Mask, k: int) -> tuple[Positions, Scores]:
+def _top_in_graph(index: Any, vector: Vectors, live: Mask, k: int, breadth: int) -> tuple[Positions, Scores]:
     hidden = not bool(live.all())
     packed = np.packbits(live, bitorder="little") if hidden else None
     params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]  # missing from faiss's own stubs
-        efSearch=max(64, 2 * k),
+        efSearch=max(breadth, 2 * k),
         sel=faiss.IDSelectorBitmap(len(live), faiss.swig_ptr(packed)) if packed is not None else None,
     )
     scores, rows = index.search(vector.reshape(1, -1), k, params=params)
