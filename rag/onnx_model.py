@@ -179,8 +179,8 @@ def _export(model: SentenceTransformer, target: Path) -> None:
 
 
 # Kept in float32 under onnx-int8, besides every MLP down-projection: the matrix products of the last layers.
-# bench/backends.py-style comparison with float32 over 80 TyDi passages and 40 SciFact abstracts (the
-# session's scratch run, recorded in the README): none of them 0.9958 mean / 0.9935 min; the first layer 0.9959;
+# Cosine with float32 over 80 TyDi passages and 40 SciFact abstracts (bench/int8_layers.py, numbers in the
+# README): none of them 0.9958 mean / 0.9935 min; the first layer 0.9959;
 # the last one 0.9973; the last two 0.9986 / 0.9982 (layers 0, 1, 22 and 23 the same: the error comes from the
 # end); the last four 0.9989; o_proj everywhere 0.9959.
 FLOAT32_LAST_LAYERS = 2
