@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -21,29 +20,12 @@ from typing import Any
 
 import numpy as np
 import onnx
-from onnxruntime.quantization import QuantType, quantize_dynamic
 
 from rag.config import Settings
 from rag.installer import installed_path
-from rag.onnx_model import GRAPH, OnnxEncoder, export_path
+from rag.onnx_model import GRAPH, OnnxEncoder, export_path, quantize_int8, weight_products
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
-_SCOPE = re.compile(r"\.layers\.(\d+)\.(?:self_attn|mlp)\.(\w+)'")
-
-
-def _products(graph: Any) -> list[tuple[str, int, str]]:
-    """(node, layer, module) of every weight product, from the module scopes the exporter records."""
-    weights = {tensor.name for tensor in graph.initializer}
-    found = []
-    for node in graph.node:
-        if node.op_type != "MatMul" or node.input[1] not in weights:
-            continue
-        scopes = next((p.value for p in node.metadata_props if p.key == "pkg.torch.onnx.name_scopes"), "")
-        matches = _SCOPE.findall(scopes)
-        if matches:
-            layer, module = matches[-1]
-            found.append((node.name, int(layer), module))
-    return found
 
 
 def _variants(layers: int) -> dict[str, Any]:
@@ -72,7 +54,7 @@ def main() -> None:
     texts = [f"title: {row.get('title') or 'none'} | text: {row['text']}" for row in rows]
     reference = OnnxEncoder(model, reference_graph).encode(texts)
     graph = onnx.load(str(reference_graph), load_external_data=False).graph
-    products = _products(graph)
+    products = weight_products(graph)
     layers = 1 + max(layer for _, layer, _ in products)
     variants = _variants(layers)
     print(f"{args.tydi} TyDi passages, {args.scifact} SciFact abstracts; {layers} layers")
@@ -82,15 +64,7 @@ def main() -> None:
         kept = [node for node, layer, module in products if module == "down_proj" or keep(layer, module)]
         with tempfile.TemporaryDirectory() as scratch:
             target = Path(scratch) / GRAPH
-            quantize_dynamic(
-                str(reference_graph),
-                str(target),
-                weight_type=QuantType.QInt8,
-                per_channel=True,
-                op_types_to_quantize=["MatMul"],
-                nodes_to_exclude=kept,
-                use_external_data_format=True,
-            )
+            quantize_int8(reference_graph, target, kept)
             encoder = OnnxEncoder(model, target)
             encoder.encode(texts[:2])
             started = time.perf_counter()

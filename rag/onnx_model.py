@@ -184,52 +184,61 @@ def _export(model: SentenceTransformer, target: Path) -> None:
 # (layers 0, 1, 22 and 23 the same: the error comes from the end); the last four 0.9989; o_proj everywhere
 # 0.9959. The last two cost about a tenth of the speed (SciFact indexed in 36.1 minutes instead of 32.8).
 FLOAT32_LAST_LAYERS = 2
-_LAYER_SCOPE = re.compile(r"\.layers\.(\d+)(\.mlp\.down_proj)?'")
+_PRODUCT_SCOPE = re.compile(r"\.layers\.(\d+)\.(?:self_attn|mlp)\.(\w+)'")
 
 
-def _float32_products(graph: Any, layers: int) -> list[str]:
-    """The weight products left in float32, found by the torch module each came from (the exporter records it)."""
+def weight_products(graph: Any) -> list[tuple[str, int, str]]:
+    """(node, layer, module) of every product with a weight matrix in the transformer's layers, found by the torch
+    module each came from (the exporter records it); the Dense layers at the end are Gemm nodes, never quantized."""
     weights = {tensor.name for tensor in graph.initializer}
-    kept = []
+    found = []
     for node in graph.node:
         if node.op_type != "MatMul" or node.input[1] not in weights:
             continue
         scopes = next((p.value for p in node.metadata_props if p.key == "pkg.torch.onnx.name_scopes"), "")
-        found = [(int(m.group(1)), bool(m.group(2))) for m in _LAYER_SCOPE.finditer(scopes)]
-        if found:
-            layer, down = found[-1]
-            if down or layer >= layers - FLOAT32_LAST_LAYERS:
-                kept.append(node.name)
-    return kept
+        matches = _PRODUCT_SCOPE.findall(scopes)
+        if matches:
+            layer, module = matches[-1]
+            found.append((node.name, int(layer), module))
+    return found
 
 
-def _quantize(source: Path, target: Path, model_folder: Path) -> None:
-    """onnxruntime's dynamic int8 quantization of the matrix products, the MLP down-projections and the last
-    layers left in float32.
-
-    The down-projections' inputs carry Gemma's large outlier activations: quantizing them too gave cosine 0.969
-    mean / 0.928 min with float32 instead of 0.994 / 0.989 (the export's first bench, in git at 5e60a44).
-    """
-    import onnx
+def quantize_int8(source: Path, target: Path, float32_nodes: Sequence[str]) -> None:
+    """onnxruntime's dynamic per-channel int8 quantization of the MatMuls, the named ones left in float32."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    config = json.loads((model_folder / "config.json").read_text(encoding="utf-8"))
-    layers = int(config["num_hidden_layers"])
-    graph = onnx.load(str(source), load_external_data=False).graph
-    kept = _float32_products(graph, layers)
-    # Seven products per layer (q, k, v, o, gate, up, down): one per layer, six more in each last layer.
-    expected = layers + 6 * FLOAT32_LAST_LAYERS
-    if len(kept) != expected:
-        raise ModelVerificationError(f"found {len(kept)} matrix products to keep in float32, expected {expected}")
     quantize_dynamic(
         str(source),
         str(target),
         weight_type=QuantType.QInt8,
         per_channel=True,
         op_types_to_quantize=["MatMul"],
-        nodes_to_exclude=kept,
+        nodes_to_exclude=list(float32_nodes),
         use_external_data_format=True,
     )
+
+
+def _quantize(source: Path, target: Path, model_folder: Path) -> None:
+    """int8 with the MLP down-projections and the last layers left in float32.
+
+    The down-projections' inputs carry Gemma's large outlier activations: quantizing them too gave cosine 0.969
+    mean / 0.928 min with float32 instead of 0.994 / 0.989 (the export's first bench, in git at 5e60a44).
+    """
+    import onnx
+
+    config = json.loads((model_folder / "config.json").read_text(encoding="utf-8"))
+    layers = int(config["num_hidden_layers"])
+    graph = onnx.load(str(source), load_external_data=False).graph
+    kept = [
+        node
+        for node, layer, module in weight_products(graph)
+        if module == "down_proj" or layer >= layers - FLOAT32_LAST_LAYERS
+    ]
+    # Seven products per layer (q, k, v, o, gate, up, down): one per layer, six more in each last layer.
+    expected = layers + 6 * FLOAT32_LAST_LAYERS
+    if len(kept) != expected:
+        raise ModelVerificationError(f"found {len(kept)} matrix products to keep in float32, expected {expected}")
+    quantize_int8(source, target, kept)
 
 
 class OnnxEncoder:
