@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rag.backends import EmbeddingBackend, preferred_backend
+from rag.titles import UntitledContext
 
 DEFAULT_MODEL = "google/embeddinggemma-300m"
 # Comma-separated lists in the environment (RAG_API_KEYS=a,b), not JSON.
@@ -63,10 +64,11 @@ class Settings(BaseSettings):
         description="Below this confidence (how far the best sentence stands out) the service abstains; "
         "unset: the value calibrated for the model (0.045 for EmbeddingGemma).",
     )
-    untitled_context: Literal["lead", "name", "none"] = Field(
-        "lead",
-        description="What fills the model's title slot for a document without a title: its first sentence, "
-        "its file name as words, or nothing.",
+    untitled_context: UntitledContext | None = Field(
+        None,
+        description="What fills the model's title slot for a document without a title: 'names' (the names its "
+        "first sentence uses), 'lead' (that sentence), 'name' (its file name as words) or 'none'. Unset: an index "
+        "keeps the choice it was built with, a new one gets 'names'.",
     )
     chunk_vectors: Literal["embedded", "sentences"] = Field(
         "embedded",

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
 from rag.answer import Answer, Composer
 from rag.backends import backend_of, base_model
@@ -34,6 +35,7 @@ from rag.retrieval import Hit, Query, Retriever
 from rag.segment_builder import SegmentBuilder
 from rag.segments import StoredDocument
 from rag.store import IndexStore
+from rag.titles import DEFAULT_UNTITLED, UntitledContext
 from rag.vector_cache import VectorCache
 
 CACHE_FILE = "embeddings.sqlite"
@@ -286,13 +288,21 @@ class RagEngine:
 
     # -- writing -------------------------------------------------------------------------------
 
+    def _untitled(self) -> UntitledContext:
+        """RAG_UNTITLED_CONTEXT, else the choice the index in service was built with (a new default does not
+        embed an existing collection again), else the default for new indexes."""
+        if self.settings.untitled_context is not None:
+            return self.settings.untitled_context
+        recorded = (self.store.recorded() or {}).get("chunking", {}).get("untitled")
+        return recorded if recorded in get_args(UntitledContext) else DEFAULT_UNTITLED
+
     def _indexer(self, *, sentences: bool = True) -> Indexer:
         builder = SegmentBuilder(
             self.embedder,
             self.cache,
             Chunker(size=self.settings.chunk_size, overlap=self.settings.chunk_overlap),
             sentences=sentences,
-            untitled=self.settings.untitled_context,
+            untitled=self._untitled(),
             chunk_vectors=self.settings.chunk_vectors,
         )
         loaded = self._loaded

@@ -19,6 +19,7 @@ from rag.embedding import Embedder
 from rag.engine import RagEngine
 from rag.metrics import first_rank, holds, mrr_at, ndcg_at, percentile, recall_at, reciprocal_rank
 from rag.store import IndexStore
+from rag.titles import DEFAULT_UNTITLED
 from rag.vector_cache import VectorCache
 
 
@@ -62,7 +63,13 @@ def evaluation_engine(
     for row in rows:
         digest.update(f"{row.id}\0{row.title}\0{row.text}\0".encode())
     key = "-".join(
-        [name, form, str(settings.chunk_size), str(settings.chunk_overlap), settings.untitled_context]
+        [
+            name,
+            form,
+            str(settings.chunk_size),
+            str(settings.chunk_overlap),
+            settings.untitled_context or DEFAULT_UNTITLED,
+        ]
         + [str(int(sentences)), digest.hexdigest()[:12]]
         + _backend_key(embedder)
         + ([] if settings.chunk_vectors == "embedded" else [f"chunks-from-{settings.chunk_vectors}"])
@@ -93,7 +100,12 @@ def qa_engine(
 def bundled_engine(settings: Settings, embedder: Embedder) -> tuple[RagEngine, float]:
     """The bundled article indexed exactly as `rag reindex` indexes it on first use."""
     key = "-".join(
-        ["bundled", str(settings.chunk_size), str(settings.chunk_overlap), settings.untitled_context]
+        [
+            "bundled",
+            str(settings.chunk_size),
+            str(settings.chunk_overlap),
+            settings.untitled_context or DEFAULT_UNTITLED,
+        ]
         + _backend_key(embedder)
         + ([] if settings.chunk_vectors == "embedded" else [f"chunks-from-{settings.chunk_vectors}"])
     )

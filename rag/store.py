@@ -115,15 +115,20 @@ class IndexStore:
             return None
         return name or None
 
-    def recorded_model(self) -> str | None:
-        """The model name (with its backend) the generation in service was built with, if it can be read."""
+    def recorded(self) -> dict[str, Any] | None:
+        """The manifest of the generation in service, if it can be read."""
         name = self.current_name()
         if name is None:
             return None
         try:
-            return str(self.manifest(name, model=None, legacy=True)["model"])
-        except (IndexCorruptError, IndexIncompatibleError, KeyError):
+            return self.manifest(name, model=None, legacy=True)
+        except (IndexCorruptError, IndexIncompatibleError):
             return None
+
+    def recorded_model(self) -> str | None:
+        """The model name (with its backend) the generation in service was built with, if it can be read."""
+        manifest = self.recorded()
+        return str(manifest["model"]) if manifest and "model" in manifest else None
 
     def finished(self) -> list[str]:
         """Names of the finished generations, oldest first."""

@@ -6,6 +6,7 @@ import re
 from typing import Literal
 
 from rag.sentences import split_sentences
+from rag.stopwords import ENGLISH, INDONESIAN
 
 # A first line reads as a title when it is at most this long, has no final punctuation and a blank
 # line follows it. Longer lines are the opening sentence of an untitled text.
@@ -13,7 +14,12 @@ MAX_TITLE_CHARS = 120
 # The lead sentence stands in for a missing title, cut at a word boundary to stay a label.
 MAX_LEAD_CHARS = 120
 
-UntitledContext = Literal["lead", "name", "none"]
+# At most this many names from the lead sentence label an untitled document.
+MAX_LEAD_NAMES = 3
+
+UntitledContext = Literal["names", "lead", "name", "none"]
+# For new indexes; an index keeps the choice it was built with unless RAG_UNTITLED_CONTEXT is set.
+DEFAULT_UNTITLED: UntitledContext = "names"
 
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
@@ -22,6 +28,8 @@ _FIRST_H1 = re.compile(r"^[ ]{0,3}#[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
 _SETEXT_UNDERLINE = re.compile(r"^[ ]{0,3}(=+|-+)[ \t]*$")
 _FINAL_PUNCTUATION = ".!?,;:…"
 _NAME_SEPARATORS = re.compile(r"[_\-.]+")
+_WORD = re.compile(r"[^\W_][\w'’\-]*")
+_FUNCTION_WORDS = INDONESIAN | ENGLISH
 
 
 def _clean(title: str) -> str:
@@ -101,11 +109,57 @@ def lead(text: str) -> str:
     return sentence[:MAX_LEAD_CHARS].rsplit(" ", 1)[0]
 
 
+def _names(sentence: str) -> list[str]:
+    """The runs of capitalised words of a sentence (separated by spaces only), first mention first.
+
+    The first word is capitalised by grammar, so it counts only when the sentence never writes it in
+    lowercase; function words and single letters never count.
+    """
+    lowercase = {m.group().casefold() for m in _WORD.finditer(sentence) if m.group()[0].islower()}
+    names: list[str] = []
+    run: list[str] = []
+    previous_end: int | None = None
+    for position, match in enumerate(_WORD.finditer(sentence)):
+        word, folded = match.group(), match.group().casefold()
+        adjacent = previous_end is not None and not sentence[previous_end : match.start()].strip()
+        previous_end = match.end()
+        is_name = (
+            (word[0].isupper() or (word[0].isdigit() and bool(run) and adjacent))  # "Ferdinand VII", "Apollo 11"
+            and len(word) > 1
+            and folded not in _FUNCTION_WORDS
+            and (position > 0 or folded not in lowercase)
+        )
+        if run and (not is_name or not adjacent):
+            names.append(" ".join(run))
+            run = []
+        if is_name:
+            run.append(word)
+    if run:
+        names.append(" ".join(run))
+    return list(dict.fromkeys(names))
+
+
+def lead_names(text: str) -> str:
+    """The names the document's first sentence uses, at most MAX_LEAD_NAMES: "Republik Malawi, Afrika".
+
+    A label like a title: it tells every sentence what the document is about without carrying the lead
+    sentence's facts into each of them.
+    """
+    spans = split_sentences(text)
+    if not spans:
+        return ""
+    start, end = spans[0]
+    return ", ".join(_names(text[start:end])[:MAX_LEAD_NAMES])
+
+
 def slot_title(title: str, text: str, doc_id: str, *, untitled: UntitledContext) -> str:
-    """What fills the model's title slot: the document's title, or for an untitled one its lead
-    sentence, its file name as words, or nothing (the model's own "none")."""
+    """What fills the model's title slot: the document's title, or for an untitled one the names of its
+    lead sentence (the sentence itself in a text without capitalised names), the lead sentence, its file
+    name as words, or nothing (the model's own "none")."""
     if title:
         return title
+    if untitled == "names":
+        return lead_names(text) or lead(text)
     if untitled == "lead":
         return lead(text)
     if untitled == "name":

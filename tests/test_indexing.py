@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from rag import DocumentNotFoundError, RagEngine
+from rag.embedding import SentenceTransformerEmbedder
+from rag.store import IndexStore
+from tests.conftest import make_settings
 from tests.pdf import make_pdf
 
 
@@ -90,3 +93,33 @@ def test_pdf_citations_carry_their_page(fresh_engine: RagEngine, tmp_path: Path)
     assert citation.page == 2 and "Prambanan" in citation.quote
     (stored,) = fresh_engine.documents()
     assert stored.document.text[citation.start : citation.end] == citation.quote
+
+
+def test_an_index_keeps_the_title_slot_it_was_built_with(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+    """A new default for untitled documents applies to new indexes; an existing one is not embedded again."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "saman.txt").write_text("Tari Saman berasal dari Aceh. Tarian ini dibawakan banyak penari.")
+    index_dir = tmp_path / "index"
+
+    def reindex(**overrides: str) -> int:
+        engine = RagEngine(make_settings(index_dir, **overrides), embedder=embedder, store=IndexStore(index_dir))
+        embedded = engine.reindex([folder]).texts_embedded
+        assert engine.store.recorded() is not None
+        return embedded
+
+    def recorded() -> str:
+        manifest = IndexStore(index_dir).recorded()
+        assert manifest is not None
+        return str(manifest["chunking"]["untitled"])
+
+    reindex(untitled_context="lead")
+    assert recorded() == "lead"
+    (folder / "candi.txt").write_text("Candi Prambanan adalah candi Hindu. Candi ini berada di Yogyakarta.")
+    assert reindex() == 3  # the new document's chunk and two sentences only
+    assert recorded() == "lead"
+    assert reindex(untitled_context="names") == 6  # named explicitly: every untitled text again
+    assert recorded() == "names"
+    fresh = tmp_path / "fresh"
+    RagEngine(make_settings(fresh), embedder=embedder, store=IndexStore(fresh)).reindex([folder])
+    assert IndexStore(fresh).recorded()["chunking"]["untitled"] == "names"  # type: ignore[index]

@@ -6,7 +6,7 @@ import pytest
 
 from rag.documents import parse_document
 from rag.segment_builder import answer_units
-from rag.titles import find_title, lead, name_words, slot_title
+from rag.titles import find_title, lead, lead_names, name_words, slot_title
 from tests.pdf import make_pdf
 
 BODY = "Tari Saman berasal dari suku Gayo di Aceh. Tarian ini dibawakan oleh banyak penari."
@@ -61,6 +61,9 @@ def test_a_sentence_that_only_resembles_the_title_stays() -> None:
 
 
 def test_the_title_slot_of_an_untitled_document() -> None:
+    assert slot_title("Tari Saman", BODY, "x/saman.txt", untitled="names") == "Tari Saman"
+    assert slot_title("", BODY, "x/saman.txt", untitled="names") == "Tari Saman, Gayo, Aceh"
+    assert slot_title("", "tanpa nama di sini. Dan lagi.", "x/a.txt", untitled="names") == "tanpa nama di sini."
     assert slot_title("Tari Saman", BODY, "x/saman.txt", untitled="lead") == "Tari Saman"
     assert slot_title("", BODY, "x/saman.txt", untitled="lead") == "Tari Saman berasal dari suku Gayo di Aceh."
     assert slot_title("", BODY, "x/tari_saman-aceh.txt", untitled="name") == "tari saman aceh"
@@ -72,3 +75,18 @@ def test_the_title_slot_of_an_untitled_document() -> None:
 
 def test_find_title_ignores_blank_lines_before_the_first_line() -> None:
     assert find_title(f"\n\n  \nTari Saman\n\n{BODY}") == "Tari Saman"
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        # A capitalised first word counts only when the sentence does not also write it in lowercase.
+        ("Kabupaten Donggala adalah sebuah kabupaten di Sulawesi Tengah.", "Donggala, Sulawesi Tengah"),
+        ("Pada tahun 1960, MGM memproduksi Tom and Jerry di Eropa Timur.", "MGM, Tom, Jerry"),
+        ("Ferdinand VII lahir di Madrid pada 1784.", "Ferdinand VII, Madrid"),
+        ("Ia juga bukan orang pertama.", ""),
+        ("Kolumbus tiba di Amerika. Ferdinand VII lahir di Madrid.", "Kolumbus, Amerika"),
+    ],
+)
+def test_lead_names_are_the_names_of_the_first_sentence(text: str, names: str) -> None:
+    assert lead_names(text) == names
