@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,11 @@ from rag.backends import qualified_name
 from rag.config import DEFAULT_MODEL
 from rag.embedding import SentenceTransformerEmbedder
 from rag.store import IndexStore
+
+# The suite measures the defaults: a developer's RAG_* settings (a backend, a threshold) must not leak into it,
+# nor into the CLI and servers it starts. Only where the model is installed is kept.
+for _name in [n for n in os.environ if n.startswith("RAG_") and n != "RAG_MODEL_DIR"]:
+    del os.environ[_name]
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 # The name a new index records with default settings on this machine (the model and its preferred backend).
