@@ -1,7 +1,7 @@
 """Vector search alone (no model): exact search against the HNSW graph a large segment gets, at 100k / 1M rows.
 
 Usage: python bench/vector_search.py [--sizes 100000 1000000] [--queries 200] [--vectors embeddings.sqlite]
-                                    [--model NAME] [--partner W] [--breadths 64 128]
+                                    [--model NAME] [--partner W] [--breadths 64 128] [--build-breadths 40 80]
 
 Rows are made from real EmbeddingGemma vectors of a vector cache (default: the evaluation cache of `rag eval`,
 the vectors of one model and backend, by default this machine's for a new index):
@@ -11,8 +11,9 @@ near-identical copies and a query's ten nearest rows are near-ties that no index
 default W = 0.5 spreads the rows over the space the real vectors span without such ties. Without a cache,
 random unit vectors (a harder, structureless case). Queries are made the same way. Both index types are built by
 the service's own `vector_index` and searched one query at a time by its `top_live`, as a question searches
-a segment, the graph at each --breadths (FAISS's efSearch; the service searches at GRAPH_BREADTH). Prints
-build seconds, p50 / p99 ms per query, recall@10 against exact search and memory per million vectors.
+a segment, the graph at each --breadths (FAISS's efSearch; the service searches at GRAPH_BREADTH), built at
+each --build-breadths (efConstruction; the service builds at GRAPH_BUILD_BREADTH). Prints build seconds,
+p50 / p99 ms per query, recall@10 against exact search and memory per million vectors.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 from rag.backends import qualified_name
 from rag.config import Settings
 from rag.generation import GRAPH_BREADTH, top_live
-from rag.segments import vector_index
+from rag.segments import GRAPH_BUILD_BREADTH, vector_index
 
 DIMENSION = 768
 NOISE = 0.012  # per coordinate, on unit vectors: cosine about 0.95 with the source vector
@@ -73,6 +74,7 @@ def main() -> None:
     settings = Settings()
     parser.add_argument("--model", default=qualified_name(settings.embedding_model, settings.backend_for_new_index))
     parser.add_argument("--breadths", type=int, nargs="+", default=[GRAPH_BREADTH])
+    parser.add_argument("--build-breadths", type=int, nargs="+", default=[GRAPH_BUILD_BREADTH])
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     sources = _sources(args.vectors, args.model)
@@ -80,15 +82,16 @@ def main() -> None:
         f"{len(sources):,} real vectors of {args.model} from {args.vectors}, partner weight {args.partner}; "
         f"{faiss.omp_get_max_threads()} FAISS threads"
     )
-    print("rows | index | breadth | build s | p50 ms | p99 ms | recall@10 | MB per million vectors")
+    print("rows | index | build breadth | breadth | build s | p50 ms | p99 ms | recall@10 | MB per million vectors")
     for size in args.sizes:
         vectors = _noisy(sources, size, rng, args.partner)
         queries = _noisy(sources, args.queries, rng, args.partner)
         live = np.ones(size, dtype=bool)
         exact_rows: list[np.ndarray] = []
-        for name, threshold in (("exact", size + 1), ("graph", size)):
+        builds = [("exact", size + 1, 0)] + [("graph", size, b) for b in args.build_breadths]
+        for name, threshold, build_breadth in builds:
             started = time.perf_counter()
-            index = vector_index(vectors, DIMENSION, threshold)
+            index = vector_index(vectors, DIMENSION, threshold, build_breadth=build_breadth or GRAPH_BUILD_BREADTH)
             built = time.perf_counter() - started
             megabytes = len(faiss.serialize_index(index)) / 2**20 * 1_000_000 / size
             for breadth in args.breadths if name == "graph" else [0]:
@@ -97,7 +100,8 @@ def main() -> None:
                     exact_rows = found
                 recall = np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact_rows, strict=True)])
                 print(
-                    f"{size:,} | {name} | {breadth or '-'} | {built:.1f} | {1000 * np.percentile(seconds, 50):.2f} | "
+                    f"{size:,} | {name} | {build_breadth or '-'} | {breadth or '-'} | {built:.1f} | "
+                    f"{1000 * np.percentile(seconds, 50):.2f} | "
                     f"{1000 * np.percentile(seconds, 99):.2f} | {recall:.3f} | {megabytes:,.0f}"
                 )
             del index
