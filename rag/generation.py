@@ -156,6 +156,15 @@ class Generation:
         offset = int(self._sentence_offsets[part])
         return [offset + s for s in self.parts[part].segment.chunk_sentences[row]]
 
+    def best_sentence_score(self, chunk_position: int, vector: Vectors) -> float | None:
+        """The highest cosine of `vector` with a sentence the chunk overlaps (None for a chunk without any)."""
+        part, row = self._locate(self._chunk_offsets, chunk_position)
+        segment = self.parts[part].segment
+        rows = segment.chunk_sentences[row]
+        if not rows:
+            return None
+        return float(np.max(np.asarray(segment.sentence_vectors[rows], dtype=np.float32) @ vector))
+
     def sentence_vector(self, position: int) -> Vectors:
         part, row = self._locate(self._sentence_offsets, position)
         return np.asarray(self.parts[part].segment.sentence_vectors[row], dtype=np.float32)

@@ -91,11 +91,8 @@ class Retriever:
         """
         vector = query.vector.reshape(-1)
         for i in np.argsort(-fused, kind="stable")[:SENTENCE_RERANK]:
-            sentences = self.generation.chunk_sentences(int(positions[i]))
-            if not sentences:
-                continue  # an index without sentences (retrieval benchmarks)
-            best = max(float(self.generation.sentence_vector(s) @ vector) for s in sentences)
-            if best > dense[i]:
+            best = self.generation.best_sentence_score(int(positions[i]), vector)
+            if best is not None and best > dense[i]:
                 fused[i] += best - dense[i]
                 dense[i] = best
 
