@@ -288,26 +288,27 @@ class RagEngine:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def _untitled(self) -> UntitledContext:
+    def _untitled(self, held: Generation | None) -> UntitledContext:
         """RAG_UNTITLED_CONTEXT, else the choice the index in service was built with (a new default does not
         embed an existing collection again), else the default for new indexes."""
         if self.settings.untitled_context is not None:
             return self.settings.untitled_context
-        recorded = (self.store.recorded() or {}).get("chunking", {}).get("untitled")
+        manifest = held.manifest if held is not None else self.store.recorded() or {}
+        recorded = manifest.get("chunking", {}).get("untitled")
         return recorded if recorded in get_args(UntitledContext) else DEFAULT_UNTITLED
 
     def _indexer(self, *, sentences: bool = True) -> Indexer:
+        loaded = self._loaded
+        # Only a generation served as current (not an earlier one served around damage) is built on directly.
+        held = loaded.generation if loaded is not None and not loaded.degraded else None
         builder = SegmentBuilder(
             self.embedder,
             self.cache,
             Chunker(size=self.settings.chunk_size, overlap=self.settings.chunk_overlap),
             sentences=sentences,
-            untitled=self._untitled(),
+            untitled=self._untitled(held),
             chunk_vectors=self.settings.chunk_vectors,
         )
-        loaded = self._loaded
-        # Only a generation served as current (not an earlier one served around damage) is built on directly.
-        held = loaded.generation if loaded is not None and not loaded.degraded else None
         return Indexer(self.store, builder, keep_generations=self.settings.keep_generations, loaded=held)
 
     @contextmanager

@@ -45,6 +45,17 @@ def _backend_key(embedder: Embedder) -> list[str]:
     return [] if backend == PLAIN_BACKEND else [recorded_tag(backend)]
 
 
+def _chunking_key(settings: Settings) -> list[str]:
+    """How the evaluation index cuts and titles its documents (a fresh index: the default for untitled ones)."""
+    return [str(settings.chunk_size), str(settings.chunk_overlap), settings.untitled_context or DEFAULT_UNTITLED]
+
+
+def _vectors_key(settings: Settings, embedder: Embedder) -> list[str]:
+    """How the evaluation index makes its vectors: the backend, and chunk vectors other than embedded."""
+    chunk_vectors = [] if settings.chunk_vectors == "embedded" else [f"chunks-from-{settings.chunk_vectors}"]
+    return _backend_key(embedder) + chunk_vectors
+
+
 def evaluation_engine(
     settings: Settings,
     embedder: Embedder,
@@ -63,16 +74,8 @@ def evaluation_engine(
     for row in rows:
         digest.update(f"{row.id}\0{row.title}\0{row.text}\0".encode())
     key = "-".join(
-        [
-            name,
-            form,
-            str(settings.chunk_size),
-            str(settings.chunk_overlap),
-            settings.untitled_context or DEFAULT_UNTITLED,
-        ]
-        + [str(int(sentences)), digest.hexdigest()[:12]]
-        + _backend_key(embedder)
-        + ([] if settings.chunk_vectors == "embedded" else [f"chunks-from-{settings.chunk_vectors}"])
+        [name, form, *_chunking_key(settings), str(int(sentences)), digest.hexdigest()[:12]]
+        + _vectors_key(settings, embedder)
     )
     root = settings.eval_dir / key
     files = write_corpus(rows, root / "files" / name, form)
@@ -99,16 +102,7 @@ def qa_engine(
 
 def bundled_engine(settings: Settings, embedder: Embedder) -> tuple[RagEngine, float]:
     """The bundled article indexed exactly as `rag reindex` indexes it on first use."""
-    key = "-".join(
-        [
-            "bundled",
-            str(settings.chunk_size),
-            str(settings.chunk_overlap),
-            settings.untitled_context or DEFAULT_UNTITLED,
-        ]
-        + _backend_key(embedder)
-        + ([] if settings.chunk_vectors == "embedded" else [f"chunks-from-{settings.chunk_vectors}"])
-    )
+    key = "-".join(["bundled", *_chunking_key(settings), *_vectors_key(settings, embedder)])
     index_dir = settings.eval_dir / key
     local = settings.model_copy(update={"index_dir": index_dir})
     cache = VectorCache(settings.eval_dir / "embeddings.sqlite")
