@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer import Composer
-from rag.calibration import params_for
+from rag.answering.calibration import params_for
+from rag.answering.composer import Composer
 from rag.config import Settings
-from rag.corpus_files import read_corpus, read_jsonl
-from rag.embedding import SentenceTransformerEmbedder
-from rag.evaluation import evaluation_engine
+from rag.evaluation.corpus_files import read_corpus, read_jsonl
+from rag.evaluation.runner import evaluation_engine
+from rag.model.embedding import SentenceTransformerEmbedder
 
 
 def main() -> None:
@@ -36,7 +36,7 @@ def main() -> None:
     rows = read_corpus(args.corpus)
     engine, ids, _ = evaluation_engine(settings, embedder, rows, name=args.corpus.parent.name, form=args.files)
     indexed = {corpus_id: doc_id for doc_id, corpus_id in ids.items()}
-    retriever = engine.retriever()
+    retriever = engine.in_service().retriever
     questions = read_jsonl(args.qa)
     vectors = embedder.embed_queries([str(q["question"]) for q in questions])
     base = params_for(embedder.model_name)

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.backends import BACKENDS, PLAIN_BACKEND
 from rag.config import Settings
-from rag.embedding import SentenceTransformerEmbedder, Vectors
-from rag.metrics import mrr_at, percentile
+from rag.evaluation.metrics import mrr_at, percentile
+from rag.model.backends import BACKENDS, PLAIN_BACKEND
+from rag.model.embedding import SentenceTransformerEmbedder, Vectors
 
 QUALITY = ("cos mean", "cos min", "MRR@10", "hit@1")
 TYDI = Path(__file__).resolve().parents[2] / "shared" / "data" / "external" / "tydiqa_goldp_id" / "derived"

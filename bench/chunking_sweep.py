@@ -12,8 +12,8 @@ import itertools
 from pathlib import Path
 
 from rag.config import Settings
-from rag.embedding import SentenceTransformerEmbedder
-from rag.evaluation import evaluate_qa
+from rag.evaluation.runner import evaluate_qa
+from rag.model.embedding import SentenceTransformerEmbedder
 
 
 def numbers(text: str) -> list[int]:

@@ -14,15 +14,15 @@ from dataclasses import replace
 import numpy as np
 from qa_bench import open_qa_bench
 
-from rag.answer import Composer
-from rag.calibration import params_for
-from rag.metrics import holds
+from rag.answering.calibration import params_for
+from rag.answering.composer import Composer
+from rag.evaluation.metrics import holds
 
 
 def main() -> None:
     bench = open_qa_bench()
     settings, embedder, engine = bench.settings, bench.embedder, bench.engine
-    retriever = engine.retriever()
+    retriever = engine.in_service().retriever
     base = params_for(embedder.model_name, abstain_threshold=settings.abstain_threshold)
     questions = bench.questions
     vectors = embedder.embed_queries([q["question"] for q in questions])

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from rag.config import Settings
-from rag.embedding import SentenceTransformerEmbedder
+from rag.model.embedding import SentenceTransformerEmbedder
 
 RAG = str(Path(sys.executable).with_name("rag"))
 TYDI = Path(__file__).resolve().parents[2] / "shared" / "data" / "external" / "tydiqa_goldp_id" / "derived"

@@ -2,7 +2,7 @@
 
 Usage: python bench/int8_layers.py [--tydi 80] [--scifact 40] [--variants down last last2 ...]
 Needs the float32 export: `RAG_EMBEDDING_BACKEND=onnx rag model install`. For each variant the float32 export
-is quantized the way rag/onnx_model.py does it (onnxruntime's dynamic per-channel int8 of the MatMuls), with the
+is quantized the way rag/model/onnx_model.py does it (onnxruntime's dynamic per-channel int8 of the MatMuls), with the
 named products left in float32, into a scratch folder; then the first --tydi TyDi passages and --scifact SciFact
 abstracts (title in the document prompt) are embedded one text per call, as the service does, and compared with
 the float32 export's vectors. Every variant keeps the MLP down-projections in float32 (quantized, cosine 0.97).
@@ -22,8 +22,8 @@ import numpy as np
 import onnx
 
 from rag.config import Settings
-from rag.installer import installed_path
-from rag.onnx_model import GRAPH, OnnxEncoder, export_path, quantize_int8, weight_products
+from rag.model.installer import installed_path
+from rag.model.onnx_model import GRAPH, OnnxEncoder, export_path, quantize_int8, weight_products
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
 

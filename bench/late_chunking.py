@@ -18,14 +18,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rag.chunking import Chunker
 from rag.config import Settings
-from rag.documents import Document, Span, default_corpus
-from rag.embedding import TITLE_SLOT, SentenceTransformerEmbedder, Vectors
-from rag.metrics import holds
-from rag.segment_builder import answer_units
-from rag.titles import slot_title
-from rag.vector_cache import VectorCache, embed_with_cache
+from rag.evaluation.metrics import holds
+from rag.indexing.segment_builder import answer_units
+from rag.model.embedding import TITLE_SLOT, SentenceTransformerEmbedder, Vectors
+from rag.reading.chunking import Chunker
+from rag.reading.documents import Document, Span, default_corpus
+from rag.reading.titles import slot_title
+from rag.storage.vector_cache import VectorCache, embed_with_cache
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 TYDI = SHARED / "external" / "tydiqa_goldp_id" / "derived"

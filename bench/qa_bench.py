@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.corpus_files import read_jsonl
-from rag.embedding import SentenceTransformerEmbedder
 from rag.engine import RagEngine
-from rag.evaluation import qa_engine
+from rag.evaluation.corpus_files import read_jsonl
+from rag.evaluation.runner import qa_engine
+from rag.model.embedding import SentenceTransformerEmbedder
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 from qa_bench import open_qa_bench
 
-from rag.answer import Composer
-from rag.calibration import params_for
-from rag.metrics import first_rank, holds, reciprocal_rank
+from rag.answering.calibration import params_for
+from rag.answering.composer import Composer
+from rag.evaluation.metrics import first_rank, holds, reciprocal_rank
 
 # The prompts of the model card: "search result" is the model's default query prompt.
 PROMPTS = {
@@ -25,7 +25,7 @@ PROMPTS = {
 def main() -> None:
     bench = open_qa_bench()
     settings, embedder, engine = bench.settings, bench.embedder, bench.engine
-    retriever = engine.retriever()
+    retriever = engine.in_service().retriever
     composer = Composer(retriever, params=params_for(embedder.model_name, abstain_threshold=settings.abstain_threshold))
     questions = bench.questions
     model = embedder._load()

@@ -10,15 +10,15 @@ from collections import Counter
 
 from qa_bench import open_qa_bench
 
-from rag.answer import Composer
-from rag.calibration import params_for
-from rag.metrics import holds
+from rag.answering.calibration import params_for
+from rag.answering.composer import Composer
+from rag.evaluation.metrics import holds
 
 
 def main() -> None:
     bench = open_qa_bench()
     settings, embedder, engine = bench.settings, bench.embedder, bench.engine
-    retriever = engine.retriever()
+    retriever = engine.in_service().retriever
     composer = Composer(retriever, params=params_for(embedder.model_name))
     questions = [q for q in bench.questions if q.get("answerable", True)]
     vectors = embedder.embed_queries([q["question"] for q in questions])

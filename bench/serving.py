@@ -16,9 +16,9 @@ from typing import IO
 import httpx
 import numpy as np
 
-from rag.backends import backend_of
 from rag.config import Settings
-from rag.embedding import SentenceTransformerEmbedder
+from rag.model.backends import backend_of
+from rag.model.embedding import SentenceTransformerEmbedder
 
 RAG = str(Path(sys.executable).with_name("rag"))
 # About the bundled article and about the repeated TyDi passages of bench/scale.py, in both languages.

@@ -26,10 +26,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.backends import qualified_name
 from rag.config import Settings
-from rag.generation import GRAPH_BREADTH, top_live
-from rag.segments import GRAPH_BUILD_BREADTH, vector_index
+from rag.model.backends import qualified_name
+from rag.storage.generation import GRAPH_BREADTH, top_live
+from rag.storage.segments import GRAPH_BUILD_BREADTH, vector_index
 
 DIMENSION = 768
 NOISE = 0.012  # per coordinate, on unit vectors: cosine about 0.95 with the source vector

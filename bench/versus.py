@@ -17,9 +17,9 @@ from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 from serving import RAG
 
-from rag.corpus_files import read_corpus, read_jsonl
-from rag.evaluation import read_qrels
-from rag.metrics import ndcg_at
+from rag.evaluation.corpus_files import read_corpus, read_jsonl
+from rag.evaluation.metrics import ndcg_at
+from rag.evaluation.runner import read_qrels
 
 TYDI = Path(__file__).resolve().parents[2] / "shared" / "data" / "external" / "tydiqa_goldp_id" / "derived"
 

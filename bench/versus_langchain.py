@@ -20,7 +20,7 @@ from langchain_community.vectorstores import FAISS
 from versus import chunks, main, score
 
 from rag.config import Settings
-from rag.embedding import resolve_model
+from rag.model.embedding import resolve_model
 
 
 def langchain(folder: Path, limit: int | None) -> dict[str, float]:

@@ -21,7 +21,7 @@ from txtai import Embeddings
 from versus import chunks, main, score
 
 from rag.config import Settings
-from rag.embedding import resolve_model
+from rag.model.embedding import resolve_model
 
 
 def txtai(folder: Path, limit: int | None) -> dict[str, float]:

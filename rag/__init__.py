@@ -9,10 +9,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rag.answer import Answer, Citation
+    from rag.answering.composer import Answer, Citation
     from rag.config import Settings
-    from rag.documents import Document, Span, parse_document
-    from rag.engine import Health, RagEngine, TextWindow
+    from rag.engine import Health, RagEngine
     from rag.errors import (
         DocumentConflictError,
         DocumentError,
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
         RagError,
         StorageFullError,
     )
-    from rag.indexing import ReindexReport
+    from rag.indexing.indexer import ReindexReport
     from rag.payloads import (
         answer_payload,
         document_payload,
@@ -36,14 +35,15 @@ if TYPE_CHECKING:
         search_payload,
         text_payload,
     )
-    from rag.retrieval import Hit
-    from rag.segments import StoredDocument
+    from rag.reading.documents import Document, Span, TextWindow, parse_document
+    from rag.search.retrieval import Hit
+    from rag.storage.segments import StoredDocument
 
 _HOMES = {
-    "rag.answer": ["Answer", "Citation"],
+    "rag.answering.composer": ["Answer", "Citation"],
     "rag.config": ["Settings"],
-    "rag.documents": ["Document", "Span", "parse_document"],
-    "rag.engine": ["Health", "RagEngine", "TextWindow"],
+    "rag.reading.documents": ["Document", "Span", "TextWindow", "parse_document"],
+    "rag.engine": ["Health", "RagEngine"],
     "rag.errors": [
         "DocumentConflictError",
         "DocumentError",
@@ -58,7 +58,7 @@ _HOMES = {
         "RagError",
         "StorageFullError",
     ],
-    "rag.indexing": ["ReindexReport"],
+    "rag.indexing.indexer": ["ReindexReport"],
     "rag.payloads": [
         "answer_payload",
         "document_payload",
@@ -67,8 +67,8 @@ _HOMES = {
         "search_payload",
         "text_payload",
     ],
-    "rag.retrieval": ["Hit"],
-    "rag.segments": ["StoredDocument"],
+    "rag.search.retrieval": ["Hit"],
+    "rag.storage.segments": ["StoredDocument"],
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 

@@ -12,9 +12,9 @@ import click
 import typer
 
 from rag.config import Settings
-from rag.corpus_files import FILE_FORMS, FileForm
 from rag.errors import IndexNotFoundError, InvalidInputError, RagError, ServerError
-from rag.messages import phrases_for
+from rag.evaluation.corpus_files import FILE_FORMS, FileForm
+from rag.language.messages import phrases_for
 from rag.remote import Server, advertised, advertised_url, local_url
 
 if TYPE_CHECKING:
@@ -74,18 +74,27 @@ def ask(
     question: Annotated[str, typer.Argument(help="A question in any language the model knows.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the HTTP API's JSON object.")] = False,
     top_k: Annotated[int | None, typer.Option("--top-k", help="Passages to consider (1-50).")] = None,
+    generate: Annotated[
+        bool | None,
+        typer.Option(
+            "--generate/--no-generate",
+            help="Have the generator (RAG_GENERATOR_URL) write the answer, or give source sentences "
+            "(default: generate when a generator is configured).",
+        ),
+    ] = None,
     local: Local = False,
 ) -> None:
-    """Answer a question with cited source sentences, or say the documents don't.
+    """Answer a question with cited sentences, or say the documents don't.
 
     Asks the running server when there is one ('rag serve', or RAG_URL); otherwise loads the model here.
     """
     settings = Settings()
-    payload = _from_server(settings, "/ask", {"question": question, "top_k": top_k}, local=local)
+    body = {"question": question, "top_k": top_k, "generate": generate}
+    payload = _from_server(settings, "/ask", body, local=local)
     if payload is None:
         from rag.payloads import answer_payload
 
-        payload = answer_payload(_engine(settings).ask(question, top_k=top_k))
+        payload = answer_payload(_engine(settings).ask(question, top_k=top_k, generate=generate))
     if as_json:
         _print_json(payload)
         return
@@ -99,6 +108,10 @@ def ask(
         # An untitled document is called by its file name, which the id already shows.
         title = "" if c["document_id"].endswith(c["title"]) else f"{c['title']} "
         typer.echo(f'  [{c["n"]}] {title}({where}): "{c["quote"]}"')
+    if payload.get("fallback_reason"):
+        typer.echo(f"\n({payload['fallback_reason']})")
+    for d in payload.get("dropped", []):
+        typer.echo(f'  - dropped "{d["sentence"]}": {d["reason"]}')
 
 
 @app.command()
@@ -245,9 +258,9 @@ def evaluate(
     ] = "md",
 ) -> None:
     """Measure answer accuracy, citation support, abstention and retrieval on a data set."""
-    from rag.embedding import SentenceTransformerEmbedder
-    from rag.evaluation import evaluate_beir, evaluate_qa
-    from rag.reporting import format_report
+    from rag.evaluation.reporting import format_report
+    from rag.evaluation.runner import evaluate_beir, evaluate_qa
+    from rag.model.embedding import SentenceTransformerEmbedder
 
     if files not in FILE_FORMS:
         raise InvalidInputError(f"--files must be one of {', '.join(FILE_FORMS)}, got {files!r}")
@@ -275,9 +288,9 @@ def model_install(
     When the backend (RAG_EMBEDDING_BACKEND, else the one preferred on this CPU) is onnx or onnx-int8, also export
     the model for it and verify the export.
     """
-    from rag.backends import is_onnx
-    from rag.installer import install_model
-    from rag.onnx_model import prepare
+    from rag.model.backends import is_onnx
+    from rag.model.installer import install_model
+    from rag.model.onnx_model import prepare
 
     def report(line: str) -> None:
         typer.echo(line, err=True)

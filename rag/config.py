@@ -9,8 +9,8 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from rag.backends import EmbeddingBackend, preferred_backend
-from rag.titles import UntitledContext
+from rag.model.backends import EmbeddingBackend, preferred_backend
+from rag.reading.titles import UntitledContext
 
 DEFAULT_MODEL = "google/embeddinggemma-300m"
 # Comma-separated lists in the environment (RAG_API_KEYS=a,b), not JSON.
@@ -95,6 +95,17 @@ class Settings(BaseSettings):
     )
     request_timeout: float = Field(30.0, gt=0, description="Seconds a question, search or listing may take (503).")
     cors_origins: CommaList = Field((), description="Origins allowed to call the API from a browser; none: CORS off.")
+    generator_url: str | None = Field(
+        None,
+        description="Base URL of an OpenAI-compatible server (llama.cpp, vLLM, Ollama, a hosted API) that writes "
+        "answers in the asker's language, every sentence checked against the passage it cites; none: extractive "
+        "answers only.",
+    )
+    generator_model: str = Field("default", description="The model name sent to the generator.")
+    generator_api_key: SecretStr = Field(SecretStr("none"), description="The generator's API key, if it needs one.")
+    generator_timeout: float = Field(
+        20.0, gt=0, description="Seconds to wait for the generator before giving the extractive answer."
+    )
     log_format: Literal["text", "json"] = Field("text", description="'json': one JSON object per log line.")
 
     @property

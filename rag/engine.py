@@ -5,45 +5,40 @@ from __future__ import annotations
 import errno
 import logging
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import get_args
 
-from rag.answer import Answer, Composer
-from rag.backends import backend_of, base_model
-from rag.calibration import params_for
-from rag.chunking import Chunker
+from rag.answering.composer import Answer
+from rag.answering.generative import GenerativeComposer, generative_composer
 from rag.config import Settings
-from rag.documents import Document
-from rag.embedding import Embedder, SentenceTransformerEmbedder
 from rag.errors import (
     DocumentNotFoundError,
-    IndexCorruptError,
     IndexIncompatibleError,
     InvalidInputError,
     RagError,
     StorageFullError,
 )
-from rag.generation import Generation
-from rag.indexing import Indexer, ReindexReport
-from rag.lexical import Tokenizer
-from rag.retrieval import Hit, Query, Retriever
-from rag.segment_builder import SegmentBuilder
-from rag.segments import StoredDocument
-from rag.store import IndexStore
-from rag.titles import DEFAULT_UNTITLED, UntitledContext
-from rag.vector_cache import VectorCache
+from rag.indexing.indexer import Indexer, ReindexReport
+from rag.indexing.segment_builder import SegmentBuilder
+from rag.language.tokens import Tokenizer
+from rag.loader import GenerationLoader, InService
+from rag.model.backends import backend_of, base_model
+from rag.model.embedding import Embedder, SentenceTransformerEmbedder
+from rag.reading.chunking import Chunker
+from rag.reading.documents import Document, TextWindow
+from rag.reading.titles import DEFAULT_UNTITLED, UntitledContext
+from rag.search.retrieval import Query, Results
+from rag.storage.generation import Generation
+from rag.storage.segments import StoredDocument
+from rag.storage.store import IndexStore
+from rag.storage.vector_cache import VectorCache
 
 CACHE_FILE = "embeddings.sqlite"
 MAX_TOP_K = 50
-# Weight of BM25 (scaled 0..1) added to the cosine, times the query's vocabulary coverage. Measured with
-# bench/fusion_sweep.py (in git up to ad723f1), chunk MRR@10 dense-only -> 0.05 -> 0.15: TyDi 0.9627 ->
-# 0.9628 -> 0.9563, Ballerina dev 0.858 -> 0.875 -> 0.846. Larger weights let BM25 override better dense rankings.
-LEXICAL_WEIGHT = 0.05
 
 logger = logging.getLogger(__name__)
 
@@ -67,37 +62,6 @@ class WarmUp:
     model_seconds: float
 
 
-@dataclass(frozen=True)
-class Results:
-    """Passages found for a query, and the index generation they were found in."""
-
-    query: str
-    hits: list[Hit]
-    generation: str
-    model: str
-
-
-@dataclass(frozen=True)
-class TextWindow:
-    """`text == document_text[start:end]` of one document, which has `characters` characters in all."""
-
-    doc_id: str
-    title: str
-    start: int
-    end: int
-    characters: int
-    text: str
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    generation: Generation
-    retriever: Retriever
-    composer: Composer
-    current: str | None = None  # the name in CURRENT when this was loaded
-    degraded: str = ""  # why an earlier generation is served instead, if it is
-
-
 class RagEngine:
     """Answers, searches and reindexes one index directory with one embedding model.
 
@@ -108,18 +72,21 @@ class RagEngine:
     """
 
     def __init__(
-        self, settings: Settings, *, embedder: Embedder, store: IndexStore, cache: VectorCache | None = None
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder,
+        store: IndexStore,
+        cache: VectorCache | None = None,
+        generative: GenerativeComposer | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
         self.cache = cache or VectorCache(settings.index_dir / CACHE_FILE)
+        self._loader = GenerationLoader(settings, store, model=embedder.model_name)
         self._tokenizer = Tokenizer()
-        self._loaded: _Loaded | None = None
-        self._reload_lock = threading.Lock()
-        self._loader_lock = threading.Lock()
-        self._loader: threading.Thread | None = None
-        self._unloadable: str | None = None  # a CURRENT whose load failed: not retried in the background
+        self._generative = generative
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RagEngine:
@@ -131,88 +98,11 @@ class RagEngine:
         if settings.embedding_backend is None and recorded and base_model(recorded) == settings.embedding_model:
             backend = backend_of(recorded)
         embedder = SentenceTransformerEmbedder.from_settings(settings, backend=backend)
-        return cls(settings, embedder=embedder, store=store)
+        return cls(settings, embedder=embedder, store=store, generative=generative_composer(settings, embedder))
 
     # -- reading -------------------------------------------------------------------------------
 
-    def _current(self) -> _Loaded:
-        """The generation in service; only the first load ever makes a request wait."""
-        name = self.store.current_name()
-        loaded = self._loaded
-        if loaded is not None and loaded.current == name:
-            return loaded
-        if loaded is not None:
-            if name != self._unloadable:
-                self._load_in_background()
-            return loaded
-        return self._reload()
-
-    def _load_in_background(self) -> None:
-        with self._loader_lock:
-            if self._loader is not None and self._loader.is_alive():
-                return
-            self._loader = threading.Thread(target=self._background_load, name="rag-generation-loader", daemon=True)
-            self._loader.start()
-
-    def _background_load(self) -> None:
-        name = self.store.current_name()
-        try:
-            self._reload()
-        except RagError as exc:
-            self._unloadable = name
-            logger.error("generation %s cannot be loaded (%s); still serving the previous one", name, exc.message)
-
-    def wait_for_loader(self) -> None:
-        """Block until a background load in progress has finished (tests and benchmarks)."""
-        loader = self._loader
-        if loader is not None:
-            loader.join()
-
-    def _adopt(self) -> None:
-        """After a write through this engine: serve the new generation before returning, if serving at all."""
-        if self._loaded is not None:
-            self._reload()
-
-    def _reload(self) -> _Loaded:
-        with self._reload_lock:
-            name = self.store.current_name()
-            loaded = self._loaded
-            if loaded is None or loaded.current != name:
-                generation, degraded = self._last_good_generation(loaded.generation if loaded else None)
-                retriever = Retriever(
-                    generation, self._tokenizer, lexical_weight=LEXICAL_WEIGHT, ranking=self.settings.ranking
-                )
-                params = params_for(generation.model, abstain_threshold=self.settings.abstain_threshold)
-                composer = Composer(retriever, params=params)
-                loaded = _Loaded(generation, retriever, composer, name, degraded)
-                self._loaded = loaded
-            return loaded
-
-    def _last_good_generation(self, reuse: Generation | None) -> tuple[Generation, str]:
-        """The generation in service or, when it is damaged, the newest earlier one that loads, and why.
-
-        Segments the generation served so far (`reuse`) already holds are not read again."""
-        model = self.embedder.model_name
-        try:
-            return self.store.load(model=model, reuse=reuse), ""
-        except IndexCorruptError as exc:
-            damage = exc.message
-        current = self.store.current_name() or ""
-        for name in reversed([n for n in self.store.finished() if n < current]):
-            try:
-                generation = self.store.load_generation(name, model=model, reuse=reuse)
-            except (IndexCorruptError, IndexIncompatibleError):
-                continue
-            reason = f"generation {current} is damaged ({damage}); serving the previous generation {name}"
-            logger.error("index degraded: %s", reason)
-            return generation, reason
-        logger.error("index unusable: generation %s is damaged (%s) and no earlier one loads", current, damage)
-        raise IndexCorruptError(
-            f"{damage}; no earlier generation is intact either: rebuild with 'rag reindex' (it rescans the indexed "
-            "folders; documents added over HTTP must be sent again)"
-        )
-
-    def _query(self, loaded: _Loaded, text: str) -> Query:
+    def _query(self, loaded: InService, text: str) -> Query:
         vector = self.embedder.embed_queries([text])[0]
         if vector.shape[0] != loaded.generation.dimension:
             raise IndexIncompatibleError(
@@ -233,38 +123,51 @@ class RagEngine:
             raise InvalidInputError(f"top_k must be between 1 and {MAX_TOP_K}, got {k}")
         return k
 
-    def ask(self, question: str, *, top_k: int | None = None) -> Answer:
-        """A short extractive answer with citations, or an abstention."""
+    def ask(self, question: str, *, top_k: int | None = None, generate: bool | None = None) -> Answer:
+        """A short cited answer, or an abstention.
+
+        With a generator configured (RAG_GENERATOR_URL) the answer is written by the model unless `generate` is
+        False, and is given only when verified; otherwise the source sentences are, with `fallback_reason` set
+        when a generated answer was asked for.
+        """
         k = self._validate(question, top_k)
-        loaded = self._current()
+        loaded = self._loader.current()
         query = self._query(loaded, question.strip())
-        return loaded.composer.compose(query, loaded.retriever.search(query, k=k))
+        extractive = loaded.composer.compose(query, loaded.retriever.search(query, k=k))
+        if generate is False or (self._generative is None and not generate):
+            return extractive
+        if self._generative is None:
+            reason = "no generator is configured: set RAG_GENERATOR_URL (and RAG_GENERATOR_MODEL)"
+            return replace(extractive, fallback_reason=reason, outcome="not_configured")
+        language = self._tokenizer.language(query.text, default="")
+        return self._generative.compose(query, extractive, loaded.generation, language=language)
 
     def search(self, query: str, *, top_k: int | None = None) -> Results:
         """The best-matching passages, with the generation they were found in."""
         k = self._validate(query, top_k)
-        loaded = self._current()
+        loaded = self._loader.current()
         hits = loaded.retriever.search(self._query(loaded, query.strip()), k=k)
         return Results(query, hits, loaded.generation.name, loaded.generation.model)
 
     def rank_documents(self, query: str, *, k: int) -> list[tuple[str, float]]:
-        """Document ids ranked by their best passage (for retrieval benchmarks)."""
-        loaded = self._current()
+        """Document ids ranked by their best passage (retrieval evaluation)."""
+        loaded = self._loader.current()
         return loaded.retriever.rank_documents(self._query(loaded, query), k=k)
 
-    def retriever(self) -> Retriever:
-        """The retriever over the generation in service (for benchmarks that score its parts)."""
-        return self._current().retriever
+    def in_service(self) -> InService:
+        """The generation answers come from now, with its retriever and composer (benchmarks score these)."""
+        return self._loader.current()
 
-    def generation(self) -> Generation:
-        return self._current().generation
+    def wait_for_loader(self) -> None:
+        """Block until a generation being loaded in the background is in service."""
+        self._loader.wait()
 
     def documents(self) -> list[StoredDocument]:
-        return self._current().generation.documents()
+        return self._loader.current().generation.documents()
 
     def document_text(self, doc_id: str, *, start: int | None = None, end: int | None = None) -> TextWindow:
         """The indexed text of a document, or the window `text[start:end]` of it (offsets as in citations)."""
-        stored = self._current().generation.document(doc_id)
+        stored = self._loader.current().generation.document(doc_id)
         if stored is None:
             raise DocumentNotFoundError(f"no document has the id {doc_id!r}; 'rag documents' lists them")
         text = stored.document.text
@@ -279,7 +182,7 @@ class RagEngine:
 
     def health(self) -> Health:
         try:
-            loaded = self._current()
+            loaded = self._loader.current()
         except RagError as exc:
             return Health(False, None, self.embedder.model_name, 0, 0, exc.message)
         generation, degraded = loaded.generation, loaded.degraded
@@ -298,7 +201,7 @@ class RagEngine:
         return recorded if recorded in get_args(UntitledContext) else DEFAULT_UNTITLED
 
     def _indexer(self, *, sentences: bool = True) -> Indexer:
-        loaded = self._loaded
+        loaded = self._loader.loaded
         # Only a generation served as current (not an earlier one served around damage) is built on directly.
         held = loaded.generation if loaded is not None and not loaded.degraded else None
         builder = SegmentBuilder(
@@ -340,34 +243,34 @@ class RagEngine:
         """
         with self._writing():
             report = self._indexer().reindex(paths, dry_run=dry_run, progress=progress, prune=prune)
-        self._adopt()
+        self._loader.adopt()
         return report
 
     def add_document(self, document: Document) -> ReindexReport:
         """Add or replace (same id) one document given directly, e.g. over HTTP."""
         with self._writing():
             report = self._indexer().add([document])
-        self._adopt()
+        self._loader.adopt()
         return report
 
     def remove_document(self, doc_id: str) -> ReindexReport:
         with self._writing():
             report = self._indexer().remove([doc_id])
-        self._adopt()
+        self._loader.adopt()
         return report
 
     def compact(self) -> ReindexReport:
         """Merge all segments into one, without deleted rows; answers stay the same."""
         with self._writing():
             report = self._indexer().compact()
-        self._adopt()
+        self._loader.adopt()
         return report
 
     def index_files(self, paths: Sequence[Path], *, sentences: bool = True, progress: bool = False) -> ReindexReport:
         """Make the index hold exactly the files under `paths`, read as `rag reindex` reads them
         (evaluation corpora; without sentences the index ranks passages but composes no answers)."""
         report = self._indexer(sentences=sentences).replace_all(paths, progress=progress)
-        self._adopt()
+        self._loader.adopt()
         return report
 
     def has_index(self) -> bool:
@@ -379,7 +282,7 @@ class RagEngine:
         One after the other: loading both side by side on 2 cores took longer (at 50,000 documents 9.9-10.7 s
         against 8.9-9.5 s), as both loads hold Python's GIL much of the time."""
         started = time.perf_counter()
-        loaded = self._current()
+        loaded = self._loader.current()
         indexed = time.perf_counter()
         self._query(loaded, "warm-up")
         return WarmUp(indexed - started, time.perf_counter() - indexed)

@@ -83,3 +83,17 @@ class StorageFullError(RagError):
     """The disk filled up while writing the index; the previous generation stays in service."""
 
     code = "storage_full"
+
+
+class GeneratorError(RagError):
+    """The answer model failed or answered unusably; the extractive answer is given instead, with the reason.
+
+    `outcome` names what happened (timeout, unreachable, rate_limited, server_error, rejected, invalid_output)
+    and is the label counted in rag_generations_total.
+    """
+
+    code = "generator_error"
+
+    def __init__(self, outcome: str, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome

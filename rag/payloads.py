@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.answer import Answer
-from rag.engine import Health, Results, TextWindow
-from rag.indexing import ReindexReport
-from rag.retrieval import Hit
-from rag.segments import StoredDocument
+from rag.answering.composer import Answer
+from rag.engine import Health
+from rag.indexing.indexer import ReindexReport
+from rag.reading.documents import TextWindow
+from rag.search.retrieval import Hit, Results
+from rag.storage.segments import StoredDocument
 
 
 def answer_payload(answer: Answer) -> dict[str, Any]:
@@ -30,6 +31,9 @@ def answer_payload(answer: Answer) -> dict[str, Any]:
             }
             for c in answer.citations
         ],
+        "mode": answer.mode,
+        "dropped": [{"sentence": d.sentence, "reason": d.reason} for d in answer.dropped],
+        "fallback_reason": answer.fallback_reason,
         "index": {"generation": answer.generation, "model": answer.model},
     }
 

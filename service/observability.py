@@ -69,6 +69,12 @@ class Metrics:
         self.answers = Counter(
             "rag_answers", "Answers given, by whether they abstained.", ["abstained"], registry=self.registry
         )
+        self.generations = Counter(
+            "rag_generations",
+            "Generated answers asked for, by outcome: generated, or why the extractive answer was given.",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.reindex = Histogram(
             "rag_reindex_duration_seconds",
             "Index writes made over HTTP (add, delete, reindex).",

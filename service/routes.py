@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import PurePosixPath
 from typing import Annotated, Any
 
@@ -116,14 +117,19 @@ def _metrics(request: Request) -> Metrics:
 async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
     """Answer a question from the indexed documents.
 
-    The answer is made of source sentences, each followed by a marker `[n]` that points at a
-    citation: the document, the character offsets `start`/`end` and the exact `quote`.
+    The answer is made of sentences, each followed by a marker `[n]` that points at a citation: the
+    document, the character offsets `start`/`end` and the exact `quote`. With a generator configured the
+    sentences are the model's, in the question's language, each verified against its quote (`mode`
+    "generated"); otherwise, or when verification fails (`fallback_reason`), they are the source's.
     When the documents do not answer the question, `abstained` is true, the answer says so
     and there are no citations.
     """
     timeout = _settings(request).request_timeout
-    answer = await within_budget(timeout, _engine(request).ask, body.question, top_k=body.top_k)
+    ask = partial(_engine(request).ask, generate=body.generate)
+    answer = await within_budget(timeout, ask, body.question, top_k=body.top_k)
     _metrics(request).answers.labels(str(answer.abstained).lower()).inc()
+    if answer.outcome is not None:
+        _metrics(request).generations.labels(answer.outcome).inc()
     return answer_payload(answer)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 MAX_TOP_K = 50
-# At least one character that is not white space (JSON Schema patterns match anywhere in the string).
-NOT_BLANK = r"\S"
+# At least one character that is not white space (JSON Schema patterns match anywhere in the string). Python's
+# str.strip() also removes U+001C-U+001F and U+0085, which JSON Schema's \s does not: they count as blank too.
+NOT_BLANK = r"[^\s\u001c-\u001f\u0085]"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # The document id rule as a JSON Schema pattern too: not starting with / or \ or a drive (C:), no '..' segment,
 # no control characters.
@@ -48,6 +49,11 @@ class AskRequest(BaseModel):
         ..., min_length=1, pattern=NOT_BLANK, description="A free-form question in any language (not blank)."
     )
     top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Passages to consider (default 5).")
+    generate: bool | None = Field(
+        None,
+        description="Have the configured generator write the answer (default: yes when one is configured); "
+        "false: source sentences. true without a generator: 400.",
+    )
 
 
 class SearchRequest(BaseModel):
@@ -92,12 +98,30 @@ class CitationOut(BaseModel):
     page: int | None = Field(None, description="1-based page of the quote's start (PDF documents only).")
 
 
+class DroppedOut(BaseModel):
+    sentence: str = Field(..., description="A sentence the generator wrote that is not in the answer.")
+    reason: str = Field(
+        ...,
+        description="Why: its quote is fabricated or misattributed, a number or name is "
+        "not in the cited passage, negation disagrees, or the passage does not say it.",
+    )
+
+
 class AskResponse(BaseModel):
     question: str
-    answer: str = Field(..., description="Source sentences, each followed by its citation marker [n].")
+    answer: str = Field(..., description="Sentences, each followed by its citation marker [n].")
     abstained: bool = Field(..., description="True when the documents do not answer the question.")
     confidence: float
     citations: list[CitationOut]
+    mode: Literal["extractive", "generated"] = Field(
+        ...,
+        description="'generated': written by the model, every sentence verified against its citation; "
+        "'extractive': the source sentences themselves.",
+    )
+    dropped: list[DroppedOut] = Field(..., description="Generated sentences left out, each with the reason.")
+    fallback_reason: str | None = Field(
+        ..., description="Why a generated answer was asked for and the extractive one is given (else null)."
+    )
     index: IndexInfo
 
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from rag import RagEngine, Settings
-from rag.backends import qualified_name
 from rag.config import DEFAULT_MODEL
-from rag.embedding import SentenceTransformerEmbedder
-from rag.store import IndexStore
+from rag.model.backends import qualified_name
+from rag.model.embedding import SentenceTransformerEmbedder
+from rag.storage.store import IndexStore
 
 # The suite measures the defaults: a developer's RAG_* settings (a backend, a threshold) must not leak into it,
 # nor into the CLI and servers it starts. Only where the model is installed is kept.

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from rag.store import CURRENT, GENERATIONS, MANIFEST, SEGMENTS
+from rag.storage.store import CURRENT, GENERATIONS, MANIFEST, SEGMENTS
 
 
 def manifest_of(index_dir: Path, generation: str | None = None) -> dict[str, Any]:

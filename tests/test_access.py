@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rag import InvalidInputError, RagEngine
-from rag.embedding import SentenceTransformerEmbedder
-from rag.store import IndexStore
+from rag.model.embedding import SentenceTransformerEmbedder
+from rag.storage.store import IndexStore
 from service.app import create_app
 from service.server import check_exposure
 from tests.conftest import make_settings

@@ -1,9 +1,9 @@
 import numpy as np
 
-from rag.answer import Candidate, second_joins
-from rag.calibration import CompositionParams
-from rag.documents import Span
-from rag.segments import document_centrality
+from rag.answering.calibration import CompositionParams
+from rag.answering.composer import Candidate, second_joins
+from rag.reading.documents import Span
+from rag.storage.segments import document_centrality
 
 
 def _unit(*values: float) -> np.ndarray:

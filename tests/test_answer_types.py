@@ -1,6 +1,6 @@
 import pytest
 
-from rag.answer_types import asks_for_definition, asks_for_time, defines, mentions_time
+from rag.language.answer_types import asks_for_definition, asks_for_time, defines, mentions_time
 
 
 @pytest.mark.parametrize(

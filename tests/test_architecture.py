@@ -1,17 +1,33 @@
-"""Dependencies point one way: the core knows nothing of HTTP; the service uses only rag's public names."""
+"""Dependencies point one way: packages import only the layers below them; the core knows nothing of HTTP."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import pytest
+
 import rag
 
 ROOT = Path(__file__).resolve().parents[1]
 HTTP_PACKAGES = {"fastapi", "starlette", "uvicorn", "service"}
+# Any module may import these two: the error tree and the settings type.
+FOUNDATION = {"rag.errors", "rag.config"}
+# What each package of rag/ may import besides itself and FOUNDATION.
+ALLOWED: dict[str, set[str]] = {
+    "language": set(),
+    "model": set(),
+    "reading": {"language"},
+    "storage": {"language", "model", "reading"},
+    "indexing": {"language", "model", "reading", "storage"},
+    "search": {"language", "model", "reading", "storage"},
+    "answering": {"language", "model", "reading", "storage", "search"},
+    "evaluation": {"language", "model", "reading", "storage", "indexing", "search", "answering", "engine"},
+}
+PACKAGES = sorted(ALLOWED)
 
 
-def _imports(path: Path, *, top_level_only: bool) -> list[str]:
+def _imports(path: Path, *, top_level_only: bool = False) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     nodes = tree.body if top_level_only else list(ast.walk(tree))
     names: list[str] = []
@@ -20,15 +36,43 @@ def _imports(path: Path, *, top_level_only: bool) -> list[str]:
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.append(node.module)
+            if node.module == "rag":
+                names += [f"rag.{alias.name}" for alias in node.names]
     return names
 
 
+def _layer(module: str) -> str | None:
+    """The package (or top-level module) of rag a dotted name belongs to, None outside rag."""
+    parts = module.split(".")
+    if parts[0] != "rag" or len(parts) == 1:
+        return None
+    return parts[1]
+
+
+def test_every_package_says_what_it_holds() -> None:
+    for package in PACKAGES:
+        assert (ROOT / "rag" / package / "__init__.py").is_file(), package
+        assert ast.get_docstring(ast.parse((ROOT / "rag" / package / "__init__.py").read_text())), package
+    found = {p.name for p in (ROOT / "rag").iterdir() if (p / "__init__.py").is_file()}
+    assert found == set(PACKAGES), "a new package needs its place in ALLOWED"
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_packages_import_only_the_layers_below(package: str) -> None:
+    for path in sorted((ROOT / "rag" / package).glob("*.py")):
+        for module in _imports(path):
+            layer = _layer(module)
+            if layer is None or module in FOUNDATION or layer == package:
+                continue
+            assert layer in ALLOWED[package], f"rag/{package}/{path.name} imports {module}"
+
+
 def test_the_core_does_not_import_http_packages() -> None:
-    for path in (ROOT / "rag").glob("*.py"):
+    for path in (ROOT / "rag").rglob("*.py"):
         # The CLI's `serve` command starts the service, importing it inside that command only.
         imported = _imports(path, top_level_only=path.name == "cli.py")
         offending = [name for name in imported if name.split(".")[0] in HTTP_PACKAGES]
-        assert not offending, f"{path.name} imports {offending}"
+        assert not offending, f"{path.relative_to(ROOT)} imports {offending}"
 
 
 def test_the_service_uses_only_names_rag_exports() -> None:

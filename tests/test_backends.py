@@ -9,7 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from rag import IndexIncompatibleError, RagEngine, Settings
-from rag.backends import (
+from rag.answering.calibration import CALIBRATED, CompositionParams, params_for
+from rag.config import DEFAULT_MODEL
+from rag.model.backends import (
     BACKENDS,
     backend_of,
     base_model,
@@ -18,12 +20,10 @@ from rag.backends import (
     native_bfloat16,
     qualified_name,
 )
-from rag.calibration import CALIBRATED, CompositionParams, params_for
-from rag.config import DEFAULT_MODEL
-from rag.documents import Document
-from rag.embedding import SentenceTransformerEmbedder
-from rag.store import IndexStore
-from rag.vector_cache import VectorCache
+from rag.model.embedding import SentenceTransformerEmbedder
+from rag.reading.documents import Document
+from rag.storage.store import IndexStore
+from rag.storage.vector_cache import VectorCache
 from tests.conftest import make_settings
 
 KEBUN = Document(
@@ -138,7 +138,7 @@ def test_torch_int8_indexes_and_answers_beside_a_float32_index(
     second = engines["int8"].add_document(KEBUN)
     # The int8 engine embeds every text itself: the float32 vectors in the cache are not its own.
     assert second.texts_embedded == first.texts_embedded > 0
-    assert engines["int8"].generation().model == "google/embeddinggemma-300m@torch-int8"
+    assert engines["int8"].in_service().generation.model == "google/embeddinggemma-300m@torch-int8"
     answer = engines["int8"].ask("Siapa yang mendirikan Kebun Raya Bogor?")
     assert "Reinwardt" in answer.text
     citation = answer.citations[0]
@@ -175,5 +175,5 @@ def test_another_backend_embeds_every_document_again_keeping_those_added_over_ht
     report = quantized.reindex()
     assert report.texts_embedded > 0 and report.removed == []
     assert {d.document.id for d in quantized.documents()} == {"notes/toba.txt", "kebun.md"}
-    assert quantized.generation().model == "google/embeddinggemma-300m@torch-int8"
+    assert quantized.in_service().generation.model == "google/embeddinggemma-300m@torch-int8"
     assert "Reinwardt" in quantized.ask("Siapa yang mendirikan Kebun Raya Bogor?").text

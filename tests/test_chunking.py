@@ -1,8 +1,8 @@
 import pytest
 
-from rag.chunking import Chunker
-from rag.documents import Document, default_corpus
 from rag.errors import InvalidInputError
+from rag.reading.chunking import Chunker
+from rag.reading.documents import Document, default_corpus
 
 
 def test_every_chunk_is_the_exact_slice_at_its_offsets() -> None:

@@ -15,9 +15,10 @@ from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from rag import RagEngine
-from rag.embedding import SentenceTransformerEmbedder
-from rag.store import IndexStore
+from rag.model.embedding import SentenceTransformerEmbedder
+from rag.storage.store import IndexStore
 from service.app import create_app
+from service.schemas import NOT_BLANK
 from tests.conftest import make_settings
 
 KEY = "fuzz-key"
@@ -90,7 +91,7 @@ def test_the_schema_states_the_real_question_limits(client: TestClient) -> None:
     components = client.get("/openapi.json").json()["components"]["schemas"]
     for model, field in (("AskRequest", "question"), ("SearchRequest", "query")):
         spec = components[model]["properties"][field]
-        assert (spec["minLength"], spec["maxLength"], spec["pattern"]) == (1, 300, r"\S")
+        assert (spec["minLength"], spec["maxLength"], spec["pattern"]) == (1, 300, NOT_BLANK)
         top_k = components[model]["properties"]["top_k"]["anyOf"][0]
         assert (top_k["minimum"], top_k["maximum"]) == (1, 50)
     assert client.post("/ask", json={"question": "x" * 301}).status_code == 422

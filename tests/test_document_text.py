@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rag import RagEngine
-from rag.documents import default_corpus
+from rag.reading.documents import default_corpus
 from service.app import create_app
 from tests.conftest import make_settings
 

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from rag.documents import default_corpus, scan
-from rag.sources import resolve
+from rag.reading.documents import default_corpus, scan
+from rag.reading.sources import resolve
 from tests.pdf import make_pdf
 
 

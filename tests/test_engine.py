@@ -11,8 +11,8 @@ import pytest
 from sentence_transformers import SentenceTransformer
 
 from rag import Answer, IndexNotFoundError, InvalidInputError, RagEngine, Settings
-from rag.documents import default_corpus
-from rag.embedding import SentenceTransformerEmbedder
+from rag.model.embedding import SentenceTransformerEmbedder
+from rag.reading.documents import default_corpus
 
 ARTICLE = default_corpus()[0].text
 
@@ -78,11 +78,11 @@ def test_search_ranks_the_passage_naming_the_singer_first(engine: RagEngine) -> 
 
 
 def test_reindex_without_changes_embeds_nothing(engine: RagEngine) -> None:
-    before = engine.generation().name
+    before = engine.in_service().generation.name
     report = engine.reindex()
     assert report.unchanged == ["ballerina_id.txt"]
     assert report.texts_embedded == 0
-    assert engine.generation().name == before
+    assert engine.in_service().generation.name == before
 
 
 def test_asking_before_any_index_says_to_reindex(fresh_engine: RagEngine) -> None:
@@ -112,7 +112,7 @@ def test_the_bundled_article_is_indexed_exactly_as_its_file(
     folder.mkdir()
     (folder / "ballerina_id.txt").write_text(ARTICLE, encoding="utf-8")
     fresh_engine.reindex([folder])
-    bundled, copied = engine.generation(), fresh_engine.generation()
+    bundled, copied = engine.in_service().generation, fresh_engine.in_service().generation
     assert [(d.document.title, d.document.hash) for d in bundled.documents()] == [
         (d.document.title, d.document.hash) for d in copied.documents()
     ]

@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rag import RagEngine
-from rag.embedding import SentenceTransformerEmbedder
-from rag.segments import FILES, ROWS, SEGMENT_MANIFEST
-from rag.store import CURRENT, GENERATIONS, MANIFEST, IndexStore
+from rag.model.embedding import SentenceTransformerEmbedder
+from rag.storage.segments import FILES, ROWS, SEGMENT_MANIFEST
+from rag.storage.store import CURRENT, GENERATIONS, MANIFEST, IndexStore
 from service.app import create_app
 from tests.conftest import make_settings
 from tests.index_files import own_segments, segments_of
@@ -140,7 +140,7 @@ def test_a_full_disk_fails_the_write_cleanly_and_the_service_keeps_answering(
         path.write_bytes(b"SQLite format 3\0 and then the disk filled")
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr("rag.segments._write_rows", disk_full)
+    monkeypatch.setattr("rag.storage.segments._write_rows", disk_full)
     response = client.post("/documents", json={"id": "penuh", "text": "Dokumen ini tidak akan pernah tersimpan."})
     assert response.status_code == 507
     assert response.json()["error"]["code"] == "storage_full"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from rag import DocumentNotFoundError, RagEngine
-from rag.embedding import SentenceTransformerEmbedder
-from rag.store import IndexStore
+from rag.model.embedding import SentenceTransformerEmbedder
+from rag.storage.store import IndexStore
 from tests.conftest import make_settings
 from tests.pdf import make_pdf
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag import ModelVerificationError, Settings
-from rag.installer import PINNED_FILES, installed_path, is_installed, verify_model_files
+from rag.model.installer import PINNED_FILES, installed_path, is_installed, verify_model_files
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
 import numpy as np
 
-from rag.lexical import ENGLISH, INDONESIAN, LexicalPart, Lexicon, Postings, Tokenizer
+from rag.language.tokens import ENGLISH, INDONESIAN, Tokenizer
+from rag.search.lexical import Lexicon
+from rag.storage.postings import LexicalPart, Postings
 
 
 def _lexicon(passages: list[str]) -> Lexicon:

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rag import RagEngine
-from rag.embedding import SentenceTransformerEmbedder
-from rag.store import IndexStore
+from rag.model.embedding import SentenceTransformerEmbedder
+from rag.storage.store import IndexStore
 from service.app import create_app
 from tests.conftest import make_settings
 from tests.pdf import make_flate_bomb_pdf

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.messages import phrases_for
+from rag.language.messages import phrases_for
 
 
 @pytest.mark.parametrize(

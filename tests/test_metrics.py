@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.metrics import first_rank, holds, mrr_at, ndcg_at, percentile, recall_at, reciprocal_rank
+from rag.evaluation.metrics import first_rank, holds, mrr_at, ndcg_at, percentile, recall_at, reciprocal_rank
 
 
 def test_holds_needs_every_group() -> None:

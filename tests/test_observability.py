@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rag import RagEngine
-from rag.embedding import SentenceTransformerEmbedder
-from rag.store import IndexStore
+from rag.model.embedding import SentenceTransformerEmbedder
+from rag.storage.store import IndexStore
 from service.app import create_app
 from service.observability import JsonFormatter
 from tests.conftest import MODEL_NAME, make_settings

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from rag import IndexIncompatibleError, ModelNotInstalledError, ModelVerificationError, RagEngine, Settings
-from rag.embedding import SentenceTransformerEmbedder
-from rag.installer import INSTALL_NAME, installed_path
-from rag.onnx_model import GRAPH, VERIFIED_MARKER, OnnxEncoder, export_path, verify
-from rag.store import IndexStore
+from rag.model.embedding import SentenceTransformerEmbedder
+from rag.model.installer import INSTALL_NAME, installed_path
+from rag.model.onnx_model import GRAPH, VERIFIED_MARKER, OnnxEncoder, export_path, verify
+from rag.storage.store import IndexStore
 from tests.test_backends import KEBUN
 
 RAG = str(Path(sys.executable).with_name("rag"))
@@ -66,7 +66,7 @@ def test_onnx_int8_indexes_and_answers_with_vectors_close_to_float32(
     index_dir = tmp_path / "index"
     engine = RagEngine(Settings(index_dir=index_dir), embedder=onnx_embedder, store=IndexStore(index_dir))
     engine.add_document(KEBUN)
-    assert engine.generation().model == "google/embeddinggemma-300m@onnx-int8.r2"
+    assert engine.in_service().generation.model == "google/embeddinggemma-300m@onnx-int8.r2"
     answer = engine.ask("Siapa yang mendirikan Kebun Raya Bogor?")
     assert "Reinwardt" in answer.text
     assert KEBUN.text[answer.citations[0].start : answer.citations[0].end] == answer.citations[0].quote

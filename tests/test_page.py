@@ -16,8 +16,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from rag import RagEngine
-from rag.embedding import SentenceTransformerEmbedder
-from rag.store import IndexStore
+from rag.model.embedding import SentenceTransformerEmbedder
+from rag.storage.store import IndexStore
 from service.app import create_app
 from tests.conftest import PHASE_REPORTS, make_settings
 from tests.servers import free_port

@@ -13,11 +13,13 @@ import numpy as np
 import pytest
 
 from rag import Document, RagEngine
-from rag.compaction import MERGE_FACTOR, plan
-from rag.embedding import SentenceTransformerEmbedder
-from rag.lexical import LexicalPart, Lexicon, Postings, Tokenizer
-from rag.segments import is_graph
-from rag.store import GENERATIONS, SEGMENTS, IndexStore, SegmentEntry
+from rag.language.tokens import Tokenizer
+from rag.model.embedding import SentenceTransformerEmbedder
+from rag.search.lexical import Lexicon
+from rag.storage.compaction import MERGE_FACTOR, plan
+from rag.storage.postings import LexicalPart, Postings
+from rag.storage.segments import is_graph
+from rag.storage.store import GENERATIONS, SEGMENTS, IndexStore, SegmentEntry
 from tests.conftest import make_settings
 from tests.index_files import files_under, manifest_of, segments_of, unreferenced_segments
 
@@ -100,9 +102,9 @@ def test_segments_above_the_graph_threshold_answer_as_exact_search_does(
     settings = make_settings(graph_dir, vector_graph_min_rows=5)
     graph = RagEngine(settings, embedder=embedder, store=IndexStore(graph_dir, graph_min_rows=5))
     graph.compact()  # rewrites every row into one segment, now above the threshold
-    (part,) = graph.generation().parts
+    (part,) = graph.in_service().generation.parts
     assert is_graph(part.segment.chunk_index) and is_graph(part.segment.sentence_index)
-    assert not any(is_graph(p.segment.chunk_index) for p in exact.generation().parts)
+    assert not any(is_graph(p.segment.chunk_index) for p in exact.in_service().generation.parts)
 
     for engine in (exact, graph):  # a deleted document must not come back through the graph either
         engine.remove_document("notes/toba.txt")
@@ -127,7 +129,7 @@ def test_chunk_vectors_from_sentences_embed_only_the_sentences(
         counts[mode] = engine.reindex([folder]).texts_embedded
     # Two notes of one chunk and two sentences each: 6 texts embedded, or only the 4 sentences.
     assert counts == {"embedded": 6, "sentences": 4}
-    (part,) = engine.generation().parts
+    (part,) = engine.in_service().generation.parts
     segment = part.segment
     for chunk, members in enumerate(segment.chunk_sentences):
         lengths = np.array([len(segment.sentences[m].text) for m in members], dtype=np.float32)
@@ -194,9 +196,9 @@ def test_bm25_over_segments_equals_bm25s_over_the_live_collection() -> None:
 
 KILL_POINTS = {
     # module attribute patched -> kill -9 when it is called with a path of this name ("" = any)
-    "segment files written, before segment.json": ("rag.segments", "write_atomic", "segment.json"),
-    "segment written, before the manifest": ("rag.store", "write_atomic", "manifest.json"),
-    "manifest written, before CURRENT": ("rag.store", "write_atomic", "CURRENT"),
+    "segment files written, before segment.json": ("rag.storage.segments", "write_atomic", "segment.json"),
+    "segment written, before the manifest": ("rag.storage.store", "write_atomic", "manifest.json"),
+    "manifest written, before CURRENT": ("rag.storage.store", "write_atomic", "CURRENT"),
     "while deleting unreferenced files": ("shutil", "rmtree", ""),
 }
 KILLER = """

@@ -1,4 +1,4 @@
-from rag.sentences import split_sentences
+from rag.language.sentences import split_sentences
 
 
 def _texts(text: str) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rag import RagEngine
-from rag.documents import default_corpus
+from rag.reading.documents import default_corpus
 from service.app import create_app
 from tests.conftest import MODEL_NAME, make_settings
 
@@ -90,7 +90,7 @@ def test_documents_lists_the_article(client: TestClient) -> None:
 def test_health_reports_the_generation(client: TestClient, engine: RagEngine) -> None:
     body = client.get("/health").json()
     assert body["ready"] is True
-    assert body["generation"] == engine.generation().name
+    assert body["generation"] == engine.in_service().generation.name
     assert body["documents"] == 1
 
 

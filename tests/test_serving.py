@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from rag import RagEngine
-from rag.embedding import SentenceTransformerEmbedder
-from rag.generation import Generation
-from rag.store import IndexStore
+from rag.model.embedding import SentenceTransformerEmbedder
+from rag.storage.generation import Generation
+from rag.storage.store import IndexStore
 from tests.conftest import make_settings
 
 

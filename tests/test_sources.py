@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from rag import Document, DocumentConflictError, IndexCorruptError, RagEngine
-from rag.segments import ROWS
-from rag.sources import Source, name_for
-from rag.store import MANIFEST
+from rag.reading.sources import Source, name_for
+from rag.storage.segments import ROWS
+from rag.storage.store import MANIFEST
 from tests.index_files import segments_of
 
 

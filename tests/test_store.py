@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import rag.store
+import rag.storage.store
 from rag import Document, IndexCorruptError, IndexIncompatibleError, RagEngine
-from rag.embedding import SentenceTransformerEmbedder
-from rag.segments import FILES, SEGMENT_MANIFEST
-from rag.store import CURRENT, FORMAT_VERSION, GENERATIONS, MANIFEST, SEGMENTS, IndexStore
+from rag.model.embedding import SentenceTransformerEmbedder
+from rag.storage.segments import FILES, SEGMENT_MANIFEST
+from rag.storage.store import CURRENT, FORMAT_VERSION, GENERATIONS, MANIFEST, SEGMENTS, IndexStore
 from tests.conftest import MODEL_NAME, make_settings
 from tests.index_files import manifest_of, rewrite_as_format_3, segments_of
 
@@ -78,32 +78,32 @@ def test_a_build_interrupted_before_the_switch_leaves_the_old_generation(
     copy = tmp_path / "index"
     shutil.copytree(article_index, copy)
     engine = RagEngine(make_settings(copy), embedder=embedder, store=IndexStore(copy))
-    old = engine.generation().name
+    old = engine.in_service().generation.name
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "new.txt").write_text("Dokumen baru tentang Ok-ju dan latihan baletnya.", encoding="utf-8")
 
-    real_write = rag.store.write_atomic
+    real_write = rag.storage.store.write_atomic
 
     def crash_on_switch(path: Path, text: str) -> None:
         if path.name == CURRENT:
             raise KeyboardInterrupt("killed before the switch")
         real_write(path, text)
 
-    monkeypatch.setattr(rag.store, "write_atomic", crash_on_switch)
+    monkeypatch.setattr(rag.storage.store, "write_atomic", crash_on_switch)
     with pytest.raises(KeyboardInterrupt):
         engine.reindex([extra])
     monkeypatch.undo()
 
     reader = RagEngine(make_settings(copy), embedder=embedder, store=IndexStore(copy))
-    assert reader.generation().name == old
+    assert reader.in_service().generation.name == old
     assert [d.document.id for d in reader.documents()] == ["ballerina_id.txt"]
     assert "Lee Chung-hyun" in reader.ask("Siapa sutradara film Ballerina?").text
 
     report = reader.reindex([extra])
     assert report.added == ["extra/new.txt"]
     assert report.texts_embedded == 0  # the interrupted build's vectors were cached
-    assert reader.generation().name != old
+    assert reader.in_service().generation.name != old
     leftovers = [p.name for d in (GENERATIONS, SEGMENTS) for p in (copy / d).iterdir() if p.name.startswith(".")]
     assert leftovers == []
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.documents import parse_document
-from rag.segment_builder import answer_units
-from rag.titles import find_title, lead, lead_names, name_words, slot_title
+from rag.indexing.segment_builder import answer_units
+from rag.reading.documents import parse_document
+from rag.reading.titles import find_title, lead, lead_names, name_words, slot_title
 from tests.pdf import make_pdf
 
 BODY = "Tari Saman berasal dari suku Gayo di Aceh. Tarian ini dibawakan oleh banyak penari."
