@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answering.verification import SUPPORT_MIN, Claim, Verifier, rule_verdict
+from rag.answering.verification import SUPPORT_MIN, Claim, Verifier
 from rag.config import Settings
 from rag.evaluation.corpus_files import read_jsonl
 from rag.language.claims import names
@@ -62,6 +62,7 @@ def _rows(paths: list[Path], article: bool, limit: int) -> list[dict[str, str]]:
                         "span": span,
                         "doc": str(q["doc_id"]),
                         "context": context,
+                        "title": str(q.get("title", "")),
                     }
                 )
                 taken += 1
@@ -81,6 +82,7 @@ def _rows(paths: list[Path], article: bool, limit: int) -> list[dict[str, str]]:
                         "span": span,
                         "doc": "article",
                         "context": text,
+                        "title": default_corpus()[0].label,
                     }
                 )
     return rows
@@ -90,7 +92,7 @@ def _pairs(rows: list[dict[str, str]], rng: random.Random) -> list[tuple[str, st
     """(language, kind, supported, claim) for every pair the rows allow."""
     pairs = []
     for row in rows:
-        lang, span, title = row["lang"], row["span"], ""
+        lang, span, title = row["lang"], row["span"], row["title"]
         template_lang = "en" if lang.endswith("en") else "id"
         pairs.append((lang, "span itself", True, Claim(span, span, title)))
         clause = max(re.split(r"[,;]\s+", span), key=len)
@@ -108,7 +110,7 @@ def _pairs(rows: list[dict[str, str]], rng: random.Random) -> list[tuple[str, st
         if number:
             changed = span[: number.start()] + str(int(number.group()) + 3) + span[number.end() :]
             pairs.append((lang, "number changed", False, Claim(changed, span, title)))
-        document_names = sorted(names(row["context"]) - names(span))
+        document_names = sorted(names(row["context"]) - names(span) - names(f"x {title}"))
         in_span = [m for m in re.finditer(r"[^\W\d_][\w\-]*", span) if m.group().casefold() in names(span)]
         if document_names and in_span:
             target = rng.choice(in_span)
@@ -134,12 +136,13 @@ def main() -> None:
     embedder = SentenceTransformerEmbedder.from_settings(Settings())
     verifier = Verifier(embedder)
     claims = [claim for _, _, _, claim in pairs]
-    similarities = np.array([v.similarity for v in verifier.check(claims)])
-    passes_rules = np.array([rule_verdict(c) is None for c in claims])
+    verdicts = verifier.check(claims)
+    similarities = np.array([v.similarity for v in verdicts])
+    passes_rules = np.array([not v.by_rule for v in verdicts])
     groups: dict[tuple[str, str, bool], list[int]] = defaultdict(list)
     for i, (lang, kind, supported, _) in enumerate(pairs):
         groups[(lang, kind, supported)].append(i)
-    thresholds = [0.4, 0.5, 0.55, SUPPORT_MIN, 0.65, 0.7, 0.75] if args.sweep else [SUPPORT_MIN]
+    thresholds = sorted({0.5, 0.55, 0.6, 0.62, 0.65, 0.68, 0.7, SUPPORT_MIN}) if args.sweep else [SUPPORT_MIN]
     print(f"{len(pairs)} pairs; kept = passes the hard rules and agreement >= threshold")
     print(f"{'language':<12} {'kind':<30} {'label':<12} {'n':>4} " + " ".join(f"{t:>6.2f}" for t in thresholds))
     for (lang, kind, supported), rows in sorted(groups.items(), key=lambda g: (g[0][0], not g[0][2], g[0][1])):

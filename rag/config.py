@@ -10,9 +10,10 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rag.model.backends import EmbeddingBackend, preferred_backend
-from rag.reading.titles import UntitledContext
 
 DEFAULT_MODEL = "google/embeddinggemma-300m"
+# What fills the title slot of a document without a title (rag.reading.titles).
+UntitledContext = Literal["names", "lead", "name", "none"]
 # Comma-separated lists in the environment (RAG_API_KEYS=a,b), not JSON.
 CommaList = Annotated[tuple[str, ...], NoDecode]
 Keys = Annotated[tuple[SecretStr, ...], NoDecode]

@@ -14,7 +14,7 @@ from typing import get_args
 
 from rag.answering.composer import Answer
 from rag.answering.generative import GenerativeComposer, generative_composer
-from rag.config import Settings
+from rag.config import Settings, UntitledContext
 from rag.errors import (
     DocumentNotFoundError,
     IndexIncompatibleError,
@@ -30,7 +30,7 @@ from rag.model.backends import backend_of, base_model
 from rag.model.embedding import Embedder, SentenceTransformerEmbedder
 from rag.reading.chunking import Chunker
 from rag.reading.documents import Document, TextWindow
-from rag.reading.titles import DEFAULT_UNTITLED, UntitledContext
+from rag.reading.titles import DEFAULT_UNTITLED
 from rag.search.retrieval import Query, Results
 from rag.storage.generation import Generation
 from rag.storage.segments import StoredDocument

@@ -52,7 +52,7 @@ class AskRequest(BaseModel):
     generate: bool | None = Field(
         None,
         description="Have the configured generator write the answer (default: yes when one is configured); "
-        "false: source sentences. true without a generator: 400.",
+        "false: source sentences. true without a generator: the source sentences, with fallback_reason saying so.",
     )
 
 

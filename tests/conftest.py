@@ -78,3 +78,16 @@ def pytest_runtest_makereport(
     report: pytest.TestReport = yield
     item.stash.setdefault(PHASE_REPORTS, {})[report.when] = report
     return report
+
+
+# Fixtures that load the real model: a test using any of them (directly or through another fixture) is in the
+# model tier; every other test is in the fast tier (`make test-fast`, `pytest -m "not model"`).
+# (`installed` and `onnx_model_dir` need the installed model files; tests that start `rag` processes which load
+# the model, or build engines from settings, are marked by hand.)
+MODEL_FIXTURES = {"embedder", "installed", "onnx_model_dir"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)

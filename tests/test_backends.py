@@ -50,6 +50,7 @@ def test_the_backend_is_read_from_the_environment_and_named_in_the_model(monkeyp
     assert embedder.model_name == "google/embeddinggemma-300m@torch-int8"
 
 
+@pytest.mark.model
 def test_a_new_index_gets_the_preferred_backend_and_an_existing_one_keeps_its_own(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, float32_embedder: SentenceTransformerEmbedder
 ) -> None:
@@ -126,6 +127,7 @@ def test_cached_vectors_of_one_backend_are_never_served_to_another(tmp_path: Pat
     assert list(cache.lookup(qualified_name(DEFAULT_MODEL, "torch"), ["key"])) == ["key"]
 
 
+@pytest.mark.model
 def test_torch_int8_indexes_and_answers_beside_a_float32_index(
     tmp_path: Path, float32_embedder: SentenceTransformerEmbedder, int8_embedder: SentenceTransformerEmbedder
 ) -> None:
@@ -145,6 +147,7 @@ def test_torch_int8_indexes_and_answers_beside_a_float32_index(
     assert KEBUN.text[citation.start : citation.end] == citation.quote
 
 
+@pytest.mark.model
 def test_quantized_and_bfloat16_vectors_stay_close_to_float32(
     float32_embedder: SentenceTransformerEmbedder, int8_embedder: SentenceTransformerEmbedder
 ) -> None:
@@ -158,6 +161,7 @@ def test_quantized_and_bfloat16_vectors_stay_close_to_float32(
         assert np.sum(vectors * reference, axis=1).min() > floor
 
 
+@pytest.mark.model
 def test_another_backend_embeds_every_document_again_keeping_those_added_over_http(
     tmp_path: Path, float32_embedder: SentenceTransformerEmbedder, int8_embedder: SentenceTransformerEmbedder
 ) -> None:

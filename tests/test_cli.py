@@ -69,6 +69,7 @@ def test_reindex_dry_run_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "index" / "CURRENT").exists()
 
 
+@pytest.mark.model
 def test_eval_reports_accuracy_abstention_and_per_question_verdicts(tmp_path: Path) -> None:
     qa = tmp_path / "qa.jsonl"
     rows = [
@@ -109,6 +110,7 @@ def test_eval_reports_accuracy_abstention_and_per_question_verdicts(tmp_path: Pa
     assert verdicts == {"q1": True, "q2": True, "q3": False, "q4": False}
 
 
+@pytest.mark.model
 def test_eval_indexes_a_corpus_through_files_of_each_form(tmp_path: Path) -> None:
     corpus = tmp_path / "mini" / "corpus.jsonl"
     corpus.parent.mkdir()

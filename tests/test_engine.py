@@ -125,6 +125,7 @@ def test_the_bundled_article_is_indexed_exactly_as_its_file(
         assert a.confidence == pytest.approx(b.confidence, abs=1e-3)
 
 
+@pytest.mark.model
 def test_the_torch_model_runs_on_one_thread_whichever_thread_asks() -> None:
     # torch's OpenMP pool belongs to the calling thread: a server asking from its worker threads after a
     # warm-up on the main thread ran every question with two pools on two cores (25% slower).

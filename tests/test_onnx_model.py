@@ -143,6 +143,7 @@ class _Named:
         return self.embedder.embed_documents(texts, titles=titles)
 
 
+@pytest.mark.model
 def test_a_backend_without_an_export_says_how_to_make_one(tmp_path: Path) -> None:
     model_dir = _model_dir_of_its_own(tmp_path / "models")
     embedder = SentenceTransformerEmbedder.from_settings(Settings(model_dir=model_dir, embedding_backend="onnx"))

@@ -112,6 +112,10 @@ def parse_marked(content: str) -> list[DraftSentence]:
     return drafted
 
 
+class _FormRefused(Exception):
+    """The server refused a form of structured output (status code in args)."""
+
+
 class Generator:
     """An OpenAI-compatible chat model reached with the `openai` client (no retries: a fault falls back at once)."""
 
@@ -123,18 +127,17 @@ class Generator:
 
     def draft(self, question: str, passages: Sequence[Passage], *, language: str) -> list[DraftSentence]:
         """The model's sentences for `question`; raises GeneratorError with the outcome when it cannot."""
-        for form in list(self._forms):
+        forms = list(self._forms)
+        for index, form in enumerate(forms):
             try:
                 content = self._complete(question, passages, language=language, form=form)
-            except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-                if form == "text":
-                    raise GeneratorError("rejected", f"the generator refused the request ({exc.status_code})") from exc
-                with self._lock:  # this server does not take this form of structured output: skip it from now on
-                    if form in self._forms and len(self._forms) > 1:
-                        self._forms.remove(form)
+            except _FormRefused:
                 continue
+            if index:  # the forms before this one were refused: this server does not take them
+                with self._lock:
+                    self._forms = [f for f in self._forms if f not in forms[:index]]
             return parse_marked(content) if form == "text" else parse_json(content)
-        raise GeneratorError("rejected", "the generator accepts no form of request tried")
+        raise GeneratorError("rejected", "the generator refused every form of request tried")
 
     def _complete(self, question: str, passages: Sequence[Passage], *, language: str, form: str) -> str:
         extra: dict[str, Any] = {}
@@ -159,10 +162,13 @@ class Generator:
             raise GeneratorError("unreachable", f"the generator cannot be reached ({exc})") from exc
         except openai.RateLimitError as exc:
             raise GeneratorError("rate_limited", "the generator is rate-limiting requests (429)") from exc
-        except (openai.BadRequestError, openai.UnprocessableEntityError):
-            raise
         except openai.APIStatusError as exc:
-            raise GeneratorError("server_error", f"the generator failed ({exc.status_code})") from exc
+            # A server that does not know a form of structured output answers 400, 422 or (llama-cpp-python's
+            # server) 500: the next form is tried. Without structured output, the failure is the outcome.
+            if form != "text" and exc.status_code in (400, 422, 500):
+                raise _FormRefused(exc.status_code) from exc
+            outcome = "rejected" if exc.status_code in (400, 422) else "server_error"
+            raise GeneratorError(outcome, f"the generator failed ({exc.status_code})") from exc
         except openai.APIError as exc:
             raise GeneratorError("invalid_output", f"the generator's reply is unreadable ({exc})") from exc
         if not reply.choices or reply.choices[0].message.content is None:

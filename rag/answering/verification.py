@@ -1,10 +1,10 @@
 """Checking that a generated sentence says what the span it cites says.
 
 Hard rules first, because topical similarity looks like support: every number (months included) and every
-name in the sentence must appear in the span or its document's title, and negation must agree (disagreeing
-negation is a contradiction, not merely missing support). Then the sentence and the span must agree in
-meaning across languages: the cosine of their vectors, under the index's own embedding model, at least
-`SUPPORT_MIN` (calibrated with bench/verifier.py).
+name in the sentence must appear in the span or its document's title, and negation must agree with the part
+of the span the sentence states (disagreeing negation is a contradiction, not merely missing support). Then
+the sentence must agree in meaning with the span, the model's quote or one of the span's clauses: the
+cosine of their vectors under the index's own embedding model at least `SUPPORT_MIN` (bench/verifier.py).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class Verdict:
     reason: str = ""
     contradicts: bool = False
     similarity: float = 0.0
+    by_rule: bool = False  # rejected by a hard rule (numbers, names, negation), whatever the similarity
 
 
 def rule_verdict(claim: Claim) -> Verdict | None:
@@ -61,8 +62,6 @@ def rule_verdict(claim: Claim) -> Verdict | None:
     missing_names = sorted(n for n in names(claim.sentence) if not mentions(n, evidence_words))
     if missing_names:
         return Verdict(False, f"names {', '.join(missing_names)}, which the cited passage does not")
-    if negated(claim.sentence) != negated(claim.span):
-        return Verdict(False, "negation disagrees with the cited passage", contradicts=True)
     return None
 
 
@@ -87,11 +86,18 @@ class Verifier:
         verdicts = []
         at = len(claims)
         for i, claim in enumerate(claims):
-            similarity = float(np.max(vectors[at : at + len(parts[i])] @ vectors[i]))
+            agreements = vectors[at : at + len(parts[i])] @ vectors[i]
+            # Negation is compared with the part the sentence states (the best-agreeing one): a span may
+            # negate something in another clause.
+            closest = parts[i][int(np.argmax(agreements))]
+            similarity = float(np.max(agreements))
             at += len(parts[i])
             failed = rule_verdict(claim)
             if failed is not None:
-                verdicts.append(Verdict(failed.supported, failed.reason, failed.contradicts, similarity))
+                verdicts.append(Verdict(False, failed.reason, False, similarity, by_rule=True))
+            elif negated(claim.sentence) != negated(closest):
+                reason = "negation disagrees with the cited passage"
+                verdicts.append(Verdict(False, reason, True, similarity, by_rule=True))
             elif similarity < self.support_min:
                 reason = f"the cited passage does not say this (agreement {similarity:.2f})"
                 verdicts.append(Verdict(False, reason, False, similarity))

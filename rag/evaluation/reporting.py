@@ -17,6 +17,7 @@ QA_COLUMNS = [
     ("latency_ms_p95", "p95 ms"),
     ("embed_ms_p50", "embed p50 ms"),
 ]
+GENERATION_COLUMNS = [("generated_share", "generated"), ("dropped_per_answer", "dropped/answer")]
 
 
 def _cell(value: Any) -> str:
@@ -43,9 +44,12 @@ def format_report(report: dict[str, Any]) -> str:
         )
         return head + "\n" + _table(names, [[_cell(report[n]) for n in names]])
     groups = [("all", report["overall"]), *report["by_language"].items()]
-    header = ["set", "n", *[label for _, label in QA_COLUMNS]]
-    rows = [[name, str(s["questions"]), *[_cell(s[key]) for key, _ in QA_COLUMNS]] for name, s in groups]
+    columns = QA_COLUMNS + (GENERATION_COLUMNS if "outcomes" in report else [])
+    header = ["set", "n", *[label for _, label in columns]]
+    rows = [[name, str(s["questions"]), *[_cell(s[key]) for key, _ in columns]] for name, s in groups]
     text = f"ranking: {report['ranking']}, files: {report.get('files', '-')}\n" + _table(header, rows)
+    if "outcomes" in report:
+        text += "\noutcomes: " + ", ".join(f"{name} {count}" for name, count in report["outcomes"].items())
     for q in report.get("questions", []):
         verdict = "ok" if (q["correct"] if q["answerable"] else q["abstained"]) else "WRONG"
         text += f"\n{verdict:5} {q['id']} [{q['lang']}] {q['question']}\n      -> {q['answer'][:200]}"

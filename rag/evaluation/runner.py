@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from rag.answering.generative import generative_composer
 from rag.config import Settings
 from rag.engine import RagEngine
 from rag.evaluation.corpus_files import CorpusRow, FileForm, read_corpus, read_jsonl, write_corpus
@@ -37,6 +39,9 @@ class QuestionResult:
     confidence: float
     seconds: float
     embed_seconds: float
+    mode: str = "extractive"
+    dropped: int = 0
+    outcome: str | None = None
 
 
 def _backend_key(embedder: Embedder) -> list[str]:
@@ -82,7 +87,13 @@ def evaluation_engine(
     local = settings.model_copy(update={"index_dir": root / "index"})
     # One vector cache for every evaluation index: the QA and BEIR views of a corpus share their vectors.
     cache = VectorCache(settings.eval_dir / "embeddings.sqlite")
-    engine = RagEngine(local, embedder=embedder, store=IndexStore(root / "index"), cache=cache)
+    engine = RagEngine(
+        local,
+        embedder=embedder,
+        store=IndexStore(root / "index"),
+        cache=cache,
+        generative=generative_composer(local, embedder),
+    )
     started = time.perf_counter()
     engine.index_files([root / "files" / name], sentences=sentences, progress=True)
     seconds = time.perf_counter() - started
@@ -106,13 +117,21 @@ def bundled_engine(settings: Settings, embedder: Embedder) -> tuple[RagEngine, f
     index_dir = settings.eval_dir / key
     local = settings.model_copy(update={"index_dir": index_dir})
     cache = VectorCache(settings.eval_dir / "embeddings.sqlite")
-    engine = RagEngine(local, embedder=embedder, store=IndexStore(index_dir), cache=cache)
+    engine = RagEngine(
+        local,
+        embedder=embedder,
+        store=IndexStore(index_dir),
+        cache=cache,
+        generative=generative_composer(local, embedder),
+    )
     started = time.perf_counter()
     engine.reindex(progress=True)
     return engine, time.perf_counter() - started
 
 
-def run_qa(engine: RagEngine, questions: Sequence[dict[str, Any]], *, top_k: int) -> list[QuestionResult]:
+def run_qa(
+    engine: RagEngine, questions: Sequence[dict[str, Any]], *, top_k: int, generate: bool | None = None
+) -> list[QuestionResult]:
     engine.warm_up()
     results = []
     for item in tqdm(questions, desc="asking", unit="question"):
@@ -121,7 +140,7 @@ def run_qa(engine: RagEngine, questions: Sequence[dict[str, Any]], *, top_k: int
         engine.embedder.embed_queries([item["question"]])
         embed_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        answer = engine.ask(item["question"], top_k=top_k)
+        answer = engine.ask(item["question"], top_k=top_k, generate=generate)
         seconds = time.perf_counter() - started
         groups = item.get("answers", [])
         quotes = " ".join(c.quote for c in answer.citations)
@@ -139,6 +158,9 @@ def run_qa(engine: RagEngine, questions: Sequence[dict[str, Any]], *, top_k: int
                 confidence=answer.confidence,
                 seconds=seconds,
                 embed_seconds=embed_seconds,
+                mode=answer.mode,
+                dropped=len(answer.dropped),
+                outcome=answer.outcome,
             )
         )
     return results
@@ -152,6 +174,8 @@ def summarize_qa(results: Sequence[QuestionResult]) -> dict[str, Any]:
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
     answered = [r for r in results if not r.abstained]
+    generating = any(r.outcome is not None for r in results)
+    attempted = [r for r in answered if r.outcome not in (None, "abstained")]
     return {
         "questions": len(results),
         "answerable": len(answerable),
@@ -167,6 +191,10 @@ def summarize_qa(results: Sequence[QuestionResult]) -> dict[str, Any]:
         "latency_ms_p50": round(1000 * percentile([r.seconds for r in results], 50), 1),
         "latency_ms_p95": round(1000 * percentile([r.seconds for r in results], 95), 1),
         "embed_ms_p50": round(1000 * percentile([r.embed_seconds for r in results], 50), 1),
+        # Generated answers (rag eval --generate): the share of answers the model wrote and that were verified,
+        # and the sentences dropped per answer that was attempted.
+        "generated_share": _ratio([r.mode == "generated" for r in answered]) if generating else None,
+        "dropped_per_answer": round(sum(r.dropped for r in attempted) / len(attempted), 3) if attempted else None,
     }
 
 
@@ -191,9 +219,13 @@ def evaluate_qa(
     per_question: bool,
     top_k: int,
     form: FileForm = "md",
+    generate: bool | None = None,
 ) -> dict[str, Any]:
     engine, index_seconds = qa_engine(settings, embedder, corpus, form=form)
-    report = qa_report(run_qa(engine, read_jsonl(qa_path), top_k=top_k), per_question=per_question)
+    results = run_qa(engine, read_jsonl(qa_path), top_k=top_k, generate=generate)
+    report = qa_report(results, per_question=per_question)
+    if generate:
+        report["outcomes"] = dict(Counter(r.outcome or "-" for r in results).most_common())
     report["index_seconds"] = round(index_seconds, 1)
     report["ranking"] = settings.ranking
     report["files"] = form if corpus else "bundled"

@@ -9,12 +9,13 @@ from typing import Any, Literal
 import numpy as np
 from tqdm import tqdm
 
+from rag.config import UntitledContext
 from rag.language.sentences import MAX_SENTENCE_CHARS, split_sentences
 from rag.language.tokens import Tokenizer
 from rag.model.embedding import Embedder, Vectors
 from rag.reading.chunking import Chunker
 from rag.reading.documents import Document, Span
-from rag.reading.titles import UntitledContext, is_title_text, slot_title
+from rag.reading.titles import is_title_text, slot_title
 from rag.storage.postings import Postings
 from rag.storage.segments import SegmentContent, StoredDocument, document_centrality, overlaps
 from rag.storage.vector_cache import VectorCache, embed_with_cache, text_key

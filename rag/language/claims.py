@@ -72,7 +72,7 @@ def numbers(text: str) -> set[str]:
 
 def words(text: str) -> list[str]:
     """The text's words, case-folded."""
-    return [match.group().casefold() for match in _WORD.finditer(normalize(text))]
+    return [match.group().rstrip("'’-").casefold() for match in _WORD.finditer(normalize(text))]
 
 
 def names(text: str) -> set[str]:
@@ -83,7 +83,7 @@ def names(text: str) -> set[str]:
     found = set()
     for sentence in re.split(r"(?<=[.!?])\s+", normalize(text)):
         for index, match in enumerate(_WORD.finditer(sentence)):
-            word = match.group()
+            word = match.group().rstrip("'’-")
             folded = word.casefold()
             if index == 0 or not word[0].isupper() or folded in _FUNCTION_WORDS or folded in MONTHS:
                 continue

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
 
+from rag.config import UntitledContext
 from rag.language.sentences import split_sentences
 from rag.language.stopwords import ENGLISH, INDONESIAN
 
@@ -17,7 +17,6 @@ MAX_LEAD_CHARS = 120
 # At most this many names from the lead sentence label an untitled document.
 MAX_LEAD_NAMES = 3
 
-UntitledContext = Literal["names", "lead", "name", "none"]
 # For new indexes; an index keeps the choice it was built with unless RAG_UNTITLED_CONTEXT is set.
 DEFAULT_UNTITLED: UntitledContext = "names"
 
