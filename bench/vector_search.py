@@ -29,7 +29,7 @@ import numpy as np
 from rag.config import Settings
 from rag.model.backends import qualified_name
 from rag.storage.generation import GRAPH_BREADTH, top_live
-from rag.storage.segments import GRAPH_BUILD_BREADTH, vector_index
+from rag.storage.vectors import GRAPH_BUILD_BREADTH, vector_index
 
 DIMENSION = 768
 NOISE = 0.012  # per coordinate, on unit vectors: cosine about 0.95 with the source vector

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rag.answering.composer import Answer, Citation
-    from rag.config import Settings
+    from rag.config import MAX_TOP_K, Settings
+    from rag.contract import (
+        AskResponse,
+        DocumentOut,
+        HealthResponse,
+        ReindexResponse,
+        SearchResponse,
+        TextResponse,
+    )
     from rag.engine import Health, RagEngine
     from rag.errors import (
         DocumentConflictError,
@@ -26,22 +34,14 @@ if TYPE_CHECKING:
         RagError,
         StorageFullError,
     )
-    from rag.indexing.indexer import ReindexReport
-    from rag.payloads import (
-        answer_payload,
-        document_payload,
-        health_payload,
-        report_payload,
-        search_payload,
-        text_payload,
-    )
+    from rag.indexing.report import ReindexReport
     from rag.reading.documents import Document, Span, TextWindow, parse_document
     from rag.search.retrieval import Hit
     from rag.storage.segments import StoredDocument
 
 _HOMES = {
     "rag.answering.composer": ["Answer", "Citation"],
-    "rag.config": ["Settings"],
+    "rag.config": ["MAX_TOP_K", "Settings"],
     "rag.reading.documents": ["Document", "Span", "TextWindow", "parse_document"],
     "rag.engine": ["Health", "RagEngine"],
     "rag.errors": [
@@ -58,14 +58,14 @@ _HOMES = {
         "RagError",
         "StorageFullError",
     ],
-    "rag.indexing.indexer": ["ReindexReport"],
-    "rag.payloads": [
-        "answer_payload",
-        "document_payload",
-        "health_payload",
-        "report_payload",
-        "search_payload",
-        "text_payload",
+    "rag.indexing.report": ["ReindexReport"],
+    "rag.contract": [
+        "AskResponse",
+        "DocumentOut",
+        "HealthResponse",
+        "ReindexResponse",
+        "SearchResponse",
+        "TextResponse",
     ],
     "rag.search.retrieval": ["Hit"],
     "rag.storage.segments": ["StoredDocument"],
@@ -73,7 +73,14 @@ _HOMES = {
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
+    "MAX_TOP_K",
     "Answer",
+    "AskResponse",
+    "DocumentOut",
+    "HealthResponse",
+    "ReindexResponse",
+    "SearchResponse",
+    "TextResponse",
     "Citation",
     "Document",
     "DocumentConflictError",
@@ -96,13 +103,7 @@ __all__ = [
     "StorageFullError",
     "StoredDocument",
     "TextWindow",
-    "answer_payload",
-    "document_payload",
-    "health_payload",
     "parse_document",
-    "report_payload",
-    "search_payload",
-    "text_payload",
 ]
 
 

@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from rag.model.backends import EmbeddingBackend, preferred_backend
 
 DEFAULT_MODEL = "google/embeddinggemma-300m"
+# The most passages a question or search may ask for (the HTTP schema and the engine read it from here).
+MAX_TOP_K = 50
 # What fills the title slot of a document without a title (rag.reading.titles).
 UntitledContext = Literal["names", "lead", "name", "none"]
 # Comma-separated lists in the environment (RAG_API_KEYS=a,b), not JSON.
@@ -58,7 +60,7 @@ class Settings(BaseSettings):
     )
     chunk_size: int = Field(600, ge=50, description="Maximum characters per chunk.")
     chunk_overlap: int = Field(100, ge=0, description="Characters shared by neighbouring chunks.")
-    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="Passages retrieved per question.")
     max_question_chars: int = Field(1000, ge=1, description="Longest question accepted.")
     abstain_threshold: float | None = Field(
         None,

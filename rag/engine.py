@@ -14,7 +14,7 @@ from typing import get_args
 
 from rag.answering.composer import Answer
 from rag.answering.generative import GenerativeComposer, generative_composer
-from rag.config import Settings, UntitledContext
+from rag.config import MAX_TOP_K, Settings, UntitledContext
 from rag.errors import (
     DocumentNotFoundError,
     IndexIncompatibleError,
@@ -22,7 +22,8 @@ from rag.errors import (
     RagError,
     StorageFullError,
 )
-from rag.indexing.indexer import Indexer, ReindexReport
+from rag.indexing.indexer import Indexer
+from rag.indexing.report import ReindexReport
 from rag.indexing.segment_builder import SegmentBuilder
 from rag.language.tokens import Tokenizer
 from rag.loader import GenerationLoader, InService
@@ -38,7 +39,6 @@ from rag.storage.store import IndexStore
 from rag.storage.vector_cache import VectorCache
 
 CACHE_FILE = "embeddings.sqlite"
-MAX_TOP_K = 50
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""HTTP routes: each validates its body, calls the engine and returns the core's JSON view."""
+"""HTTP routes: each validates its body, calls the engine and returns the contract's model (rag.contract)."""
 
 from __future__ import annotations
 
@@ -15,17 +15,17 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from rag import (
+    AskResponse,
     Document,
+    DocumentOut,
+    HealthResponse,
     InvalidInputError,
     RagEngine,
+    ReindexResponse,
+    SearchResponse,
     Settings,
-    answer_payload,
-    document_payload,
-    health_payload,
+    TextResponse,
     parse_document,
-    report_payload,
-    search_payload,
-    text_payload,
 )
 from service.access import require_admin, require_reader
 from service.guards import within_budget
@@ -34,15 +34,9 @@ from service.responses import ApiError
 from service.schemas import (
     SAFE_ID_PATTERN,
     AskRequest,
-    AskResponse,
     DocumentIn,
-    DocumentOut,
     ErrorResponse,
-    HealthResponse,
-    ReindexResponse,
     SearchRequest,
-    SearchResponse,
-    TextResponse,
     document_id,
 )
 
@@ -114,7 +108,7 @@ def _metrics(request: Request) -> Metrics:
 
 
 @router.post("/ask", response_model=AskResponse, responses=READ_ERRORS, dependencies=reader)
-async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
+async def ask(body: AskRequest, request: Request) -> AskResponse:
     """Answer a question from the indexed documents.
 
     The answer is made of sentences, each followed by a marker `[n]` that points at a citation: the
@@ -130,26 +124,26 @@ async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
     _metrics(request).answers.labels(str(answer.abstained).lower()).inc()
     if answer.outcome is not None:
         _metrics(request).generations.labels(answer.outcome).inc()
-    return answer_payload(answer)
+    return AskResponse.of(answer)
 
 
 @router.post("/search", response_model=SearchResponse, responses=READ_ERRORS, dependencies=reader)
-async def search(body: SearchRequest, request: Request) -> dict[str, Any]:
+async def search(body: SearchRequest, request: Request) -> SearchResponse:
     """List the passages that best match a query, best first, with dense and lexical scores."""
     engine = _engine(request)
 
-    def run() -> dict[str, Any]:
+    def run() -> SearchResponse:
         # Off the event loop: the first search may load the index. The hits name the generation they came from.
-        return search_payload(engine.search(body.query, top_k=body.top_k))
+        return SearchResponse.of(engine.search(body.query, top_k=body.top_k))
 
     return await within_budget(_settings(request).request_timeout, run)
 
 
 @router.get("/documents", response_model=list[DocumentOut], responses=_errors(503, *COMMON), dependencies=reader)
-async def documents(request: Request) -> list[dict[str, Any]]:
+async def documents(request: Request) -> list[DocumentOut]:
     """List the indexed documents with their content hash and number of chunks."""
     stored = await within_budget(_settings(request).request_timeout, _engine(request).documents)
-    return [document_payload(d) for d in stored]
+    return [DocumentOut.of(d) for d in stored]
 
 
 UPLOAD_BODY: dict[str, Any] = {
@@ -213,7 +207,7 @@ async def _document_from_request(request: Request) -> Document:
 @router.post(
     "/documents", response_model=ReindexResponse, responses=WRITE_ERRORS, openapi_extra=UPLOAD_BODY, dependencies=admin
 )
-async def add_document(request: Request) -> dict[str, Any]:
+async def add_document(request: Request) -> ReindexResponse:
     """Add a document, or replace the one with the same id, and publish a new index generation.
 
     Send JSON `{"id", "text", "title"?}`, or upload a file (`.txt`, `.md`, `.html`, `.pdf`) as multipart
@@ -231,7 +225,7 @@ async def add_document(request: Request) -> dict[str, Any]:
         )
     report = await run_in_threadpool(_engine(request).add_document, document)
     _metrics(request).reindex.labels("add").observe(report.seconds)
-    return report_payload(report)
+    return ReindexResponse.of(report)
 
 
 @router.get(
@@ -245,14 +239,14 @@ async def document_text(
     request: Request,
     start: Annotated[int | None, Query(ge=0, description="The window's first character (default 0).")] = None,
     end: Annotated[int | None, Query(ge=0, description="Just past its last character (default: the end).")] = None,
-) -> dict[str, Any]:
+) -> TextResponse:
     """The indexed text of a document, or the window `text[start:end]` of it.
 
     Citation offsets point into this text: `GET /documents/{id}/text?start={start}&end={end}`
     returns the citation's quote. Ids may contain slashes (`notes/a.md/text`).
     """
     window = await run_in_threadpool(_engine(request).document_text, doc_id, start=start, end=end)
-    return text_payload(window)
+    return TextResponse.of(window)
 
 
 @router.delete(
@@ -260,31 +254,31 @@ async def document_text(
 )
 async def delete_document(
     doc_id: Annotated[str, Path(json_schema_extra={"pattern": SAFE_ID_PATTERN})], request: Request
-) -> dict[str, Any]:
+) -> ReindexResponse:
     """Remove a document; the response names the generation without it."""
     report = await run_in_threadpool(_engine(request).remove_document, _checked_id(doc_id))
     _metrics(request).reindex.labels("delete").observe(report.seconds)
-    return report_payload(report)
+    return ReindexResponse.of(report)
 
 
 @router.post("/reindex", response_model=ReindexResponse, responses=WRITE_ERRORS, dependencies=admin)
-async def reindex(request: Request) -> dict[str, Any]:
+async def reindex(request: Request) -> ReindexResponse:
     """Rescan every known source and publish a new index generation if anything changed.
 
     Requests keep being answered from the previous generation until the new one is switched in.
     """
     report = await run_in_threadpool(_engine(request).reindex)
     _metrics(request).reindex.labels("reindex").observe(report.seconds)
-    return report_payload(report)
+    return ReindexResponse.of(report)
 
 
 @router.get("/health", response_model=HealthResponse, responses=_errors(500))
-async def health(request: Request) -> dict[str, Any]:
+async def health(request: Request) -> HealthResponse:
     """Whether an index is loaded (`ready`, or `degraded` with the reason), which generation and model, counts.
 
     Always open, without a key, and never rate limited: meant for probes.
     """
-    return health_payload(await run_in_threadpool(_engine(request).health))
+    return HealthResponse.of(await run_in_threadpool(_engine(request).health))
 
 
 @router.get(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-MAX_TOP_K = 50
+from rag import MAX_TOP_K
+
 # At least one character that is not white space (JSON Schema patterns match anywhere in the string). Python's
 # str.strip() also removes U+001C-U+001F and U+0085, which JSON Schema's \s does not: they count as blank too.
 NOT_BLANK = r"[^\s\u001c-\u001f\u0085]"
@@ -80,125 +81,6 @@ class DocumentIn(BaseModel):
         ..., min_length=1, pattern=NOT_BLANK, description="The document's full text (citations point into it)."
     )
     title: Text | None = Field(None, max_length=500, description="Defaults to the first Markdown heading or the id.")
-
-
-class IndexInfo(BaseModel):
-    generation: str
-    model: str
-
-
-class CitationOut(BaseModel):
-    n: int = Field(..., description="The marker [n] in the answer text.")
-    document_id: str
-    title: str
-    start: int = Field(..., description="Offset of the quote's first character in the document text.")
-    end: int = Field(..., description="Offset just past the quote: document_text[start:end] == quote.")
-    quote: str
-    score: float
-    page: int | None = Field(None, description="1-based page of the quote's start (PDF documents only).")
-
-
-class DroppedOut(BaseModel):
-    sentence: str = Field(..., description="A sentence the generator wrote that is not in the answer.")
-    reason: str = Field(
-        ...,
-        description="Why: its quote is fabricated or misattributed, a number or name is "
-        "not in the cited passage, negation disagrees, or the passage does not say it.",
-    )
-
-
-class AskResponse(BaseModel):
-    question: str
-    answer: str = Field(..., description="Sentences, each followed by its citation marker [n].")
-    abstained: bool = Field(..., description="True when the documents do not answer the question.")
-    confidence: float
-    citations: list[CitationOut]
-    mode: Literal["extractive", "generated"] = Field(
-        ...,
-        description="'generated': written by the model, every sentence verified against its citation; "
-        "'extractive': the source sentences themselves.",
-    )
-    dropped: list[DroppedOut] = Field(..., description="Generated sentences left out, each with the reason.")
-    fallback_reason: str | None = Field(
-        ..., description="Why a generated answer was asked for and the extractive one is given (else null)."
-    )
-    index: IndexInfo
-
-
-class HitOut(BaseModel):
-    document_id: str
-    title: str
-    start: int
-    end: int
-    text: str
-    score: float
-    dense_score: float
-    lexical_score: float
-
-
-class SearchResponse(BaseModel):
-    query: str
-    hits: list[HitOut]
-    index: IndexInfo
-
-
-class DocumentOut(BaseModel):
-    id: str
-    title: str
-    source: str
-    hash: str
-    characters: int
-    chunks: int
-    added_at: float
-    updated_at: float
-
-
-class TextResponse(BaseModel):
-    document_id: str
-    title: str
-    start: int = Field(..., description="Offset of the window's first character in the document text.")
-    end: int = Field(..., description="Offset just past the window: text == document_text[start:end].")
-    characters: int = Field(..., description="Length of the whole document text.")
-    text: str
-
-
-class SkippedOut(BaseModel):
-    path: str
-    reason: str
-
-
-class MissingSourceOut(BaseModel):
-    path: str
-    documents_kept: int
-
-
-class ReindexResponse(BaseModel):
-    generation: str | None
-    dry_run: bool
-    added: list[str]
-    changed: list[str]
-    removed: list[str]
-    unchanged: list[str]
-    skipped: list[SkippedOut]
-    missing_sources: list[MissingSourceOut] = Field(
-        default_factory=list, description="Indexed folders not found: their documents are kept."
-    )
-    texts_embedded: int
-    seconds: float
-
-
-class HealthResponse(BaseModel):
-    status: str = Field(
-        ...,
-        description="'ready'; 'degraded' when the current generation is damaged and an earlier one is served "
-        "(`detail` says why); 'not_ready' when there is no usable index.",
-    )
-    ready: bool
-    generation: str | None
-    model: str
-    documents: int
-    chunks: int
-    detail: str
 
 
 class ErrorBody(BaseModel):

@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "evaluation": {"language", "model", "reading", "storage", "indexing", "search", "answering", "engine"},
     # The command line sits on top: it may use all of rag (the service only inside `rag serve`, checked below).
     "cli": {"language", "model", "reading", "storage", "indexing", "search", "answering", "evaluation"}
-    | {"engine", "loader", "payloads", "remote"},
+    | {"engine", "loader", "contract", "remote"},
 }
 PACKAGES = sorted(ALLOWED)
 

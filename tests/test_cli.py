@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.contract import AskResponse
 from rag.reading.documents import default_corpus
-from service.schemas import AskResponse
 
 RAG = str(Path(sys.executable).with_name("rag"))
 

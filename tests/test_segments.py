@@ -17,9 +17,10 @@ from rag.language.tokens import Tokenizer
 from rag.model.embedding import SentenceTransformerEmbedder
 from rag.search.lexical import Lexicon
 from rag.storage.compaction import MERGE_FACTOR, plan
+from rag.storage.entries import SegmentEntry
 from rag.storage.postings import LexicalPart, Postings
-from rag.storage.segments import is_graph
-from rag.storage.store import GENERATIONS, SEGMENTS, IndexStore, SegmentEntry
+from rag.storage.store import GENERATIONS, SEGMENTS, IndexStore
+from rag.storage.vectors import is_graph
 from tests.conftest import make_settings
 from tests.index_files import files_under, manifest_of, segments_of, unreferenced_segments
 

@@ -19,11 +19,11 @@ def reindex(
     prune: Annotated[bool, typer.Option("--prune", help="Drop the documents of folders that no longer exist.")] = False,
 ) -> None:
     """Index documents: new ones are added, changed ones re-embedded, vanished ones dropped."""
-    from rag.payloads import report_payload
+    from rag.contract import ReindexResponse
 
     report = engine_for().reindex(paths or [], dry_run=dry_run, progress=not as_json, prune=prune)
     if as_json:
-        print_json(report_payload(report))
+        print_json(ReindexResponse.of(report).model_dump())
         return
     verb = "would change" if dry_run else "generation " + str(report.generation)
     typer.echo(
@@ -42,11 +42,11 @@ def reindex(
 @app.command()
 def documents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List the indexed documents."""
-    from rag.payloads import document_payload
+    from rag.contract import DocumentOut
 
     stored = engine_for().documents()
     if as_json:
-        print_json([document_payload(d) for d in stored])
+        print_json([DocumentOut.of(d).model_dump() for d in stored])
         return
     for d in stored:
         typer.echo(f"{d.document.id}\t{d.document.label}\t{d.chunk_count} chunks\t{d.document.hash[:12]}")

@@ -71,7 +71,7 @@ def evaluate(
     per_question: Annotated[bool, typer.Option("--per-question", help="List every question's verdict.")] = False,
     ranking: Ranking = None,
     top_k: Annotated[int | None, typer.Option("--top-k", help="Passages per question.")] = None,
-    limit: Annotated[int | None, typer.Option(help="Only the first N BEIR queries.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N questions (QA) or queries (BEIR).")] = None,
     files: Annotated[
         str, typer.Option("--files", help="How the corpus is written before indexing: md, txt-title or txt.")
     ] = "md",
@@ -97,7 +97,15 @@ def evaluate(
     else:
         k = top_k or settings.top_k
         report = evaluate_qa(
-            settings, embedder, data, corpus=corpus, per_question=per_question, top_k=k, form=form, generate=generate
+            settings,
+            embedder,
+            data,
+            corpus=corpus,
+            per_question=per_question,
+            top_k=k,
+            form=form,
+            generate=generate,
+            limit=limit,
         )
     if as_json:
         print_json(report)

@@ -56,9 +56,9 @@ def ask(
     body = {"question": question, "top_k": top_k, "generate": generate}
     payload = _from_server(settings, "/ask", body, local=local)
     if payload is None:
-        from rag.payloads import answer_payload
+        from rag.contract import AskResponse
 
-        payload = answer_payload(engine_for(settings).ask(question, top_k=top_k, generate=generate))
+        payload = AskResponse.of(engine_for(settings).ask(question, top_k=top_k, generate=generate)).model_dump()
     if as_json:
         print_json(payload)
         return
@@ -89,10 +89,10 @@ def search(
     settings = Settings()
     payload = _from_server(settings, "/search", {"query": query, "top_k": top_k}, local=local)
     if payload is None:
-        from rag.payloads import search_payload
+        from rag.contract import SearchResponse
 
         engine = engine_for(settings)
-        payload = search_payload(engine.search(query, top_k=top_k))
+        payload = SearchResponse.of(engine.search(query, top_k=top_k)).model_dump()
     if as_json:
         print_json(payload)
         return

@@ -220,9 +220,10 @@ def evaluate_qa(
     top_k: int,
     form: FileForm = "md",
     generate: bool | None = None,
+    limit: int | None = None,
 ) -> dict[str, Any]:
     engine, index_seconds = qa_engine(settings, embedder, corpus, form=form)
-    results = run_qa(engine, read_jsonl(qa_path), top_k=top_k, generate=generate)
+    results = run_qa(engine, read_jsonl(qa_path)[:limit], top_k=top_k, generate=generate)
     report = qa_report(results, per_question=per_question)
     if generate:
         report["outcomes"] = dict(Counter(r.outcome or "-" for r in results).most_common())

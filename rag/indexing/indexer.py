@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -22,40 +22,18 @@ from rag.errors import (
     IndexCorruptError,
 )
 from rag.indexing.legacy import migrate
+from rag.indexing.report import MissingSource, ReindexReport
 from rag.indexing.segment_builder import SegmentBuilder
 from rag.reading.documents import Document, Skipped, default_corpus, scan
 from rag.reading.sources import BUNDLED_SOURCE, Source, legacy, resolve
 from rag.storage import compaction
+from rag.storage.entries import SegmentEntry, Snapshot
 from rag.storage.generation import Generation
 from rag.storage.segments import StoredDocument, read_documents
 from rag.storage.source_book import SourceBook
-from rag.storage.store import IndexStore, SegmentEntry, Snapshot
+from rag.storage.store import IndexStore
 
 LOCK_FILE = ".lock"
-
-
-@dataclass(frozen=True)
-class MissingSource:
-    """A known root that was not found: its documents are kept until `rag reindex --prune`."""
-
-    path: str
-    documents: int
-
-
-@dataclass(frozen=True)
-class ReindexReport:
-    """What a reindex did (or, with dry_run, would do)."""
-
-    generation: str | None
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    texts_embedded: int = 0
-    seconds: float = 0.0
-    dry_run: bool = False
-    missing: list[MissingSource] = field(default_factory=list)
 
 
 def _within(source: str, path: str) -> bool:

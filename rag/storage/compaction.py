@@ -16,10 +16,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rag.storage.entries import SegmentEntry
 from rag.storage.generation import Part
 from rag.storage.postings import Postings
 from rag.storage.segments import SegmentContent
-from rag.storage.store import IndexStore, SegmentEntry
+from rag.storage.store import IndexStore
 
 MERGE_FACTOR = 10
 # Above this share of deleted documents a segment is rewritten, so deletions do not pile up in big segments.

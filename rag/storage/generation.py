@@ -19,7 +19,8 @@ import numpy.typing as npt
 from rag.model.embedding import Vectors
 from rag.reading.documents import Span
 from rag.storage.postings import LexicalPart
-from rag.storage.segments import Segment, StoredDocument, is_graph
+from rag.storage.segments import Segment, StoredDocument
+from rag.storage.vectors import is_graph
 
 Mask = npt.NDArray[np.bool_]
 Positions = npt.NDArray[np.int64]

@@ -24,6 +24,7 @@ from rag.model.embedding import Vectors
 from rag.reading.documents import Document, Span
 from rag.storage.files import fsync_dir, fsync_file, sha256, write_atomic
 from rag.storage.postings import Postings
+from rag.storage.vectors import GRAPH_MIN_ROWS, vector_index, vectors_of
 
 SEGMENT_FORMAT = 1
 SEGMENT_MANIFEST = "segment.json"
@@ -96,47 +97,6 @@ def document_centrality(sentences: Sequence[Span], vectors: Vectors) -> Floats:
 def new_name() -> str:
     """A name that sorts by creation time."""
     return time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
-
-
-# From this many rows on, a segment's vectors get an HNSW graph instead of exact search. Measured with
-# bench/vector_search.py (EmbeddingGemma vectors, 2 cores): exact search costs about 21 ms per 100,000 rows
-# per query, a question's whole budget beside its ~30 ms embedding; the graph (M=32) answers in 0.4 ms.
-GRAPH_MIN_ROWS = 50_000
-GRAPH_NEIGHBOURS = 32
-# FAISS's efConstruction. Recall@10 against exact search at the service's search breadth, 100k / 1M rows:
-# 40 (FAISS's default) 0.933 / 0.831, 80 0.973 / 0.884, 160 0.974 / 0.934; build 19 / 27 / 58 s per 100k
-# rows and 189 / 275 / 665 s per million. 80 buys most of the recall for 1.4x the build time and no search time.
-GRAPH_BUILD_BREADTH = 80
-
-
-def vector_index(
-    vectors: Vectors, dimension: int, graph_min_rows: int, *, build_breadth: int = GRAPH_BUILD_BREADTH
-) -> Any:
-    """Exact inner-product search, or an HNSW graph over the same vectors for `graph_min_rows` rows and more
-    (`build_breadth`: FAISS's efConstruction)."""
-    index: Any
-    if len(vectors) >= graph_min_rows:
-        index = faiss.IndexHNSWFlat(dimension, GRAPH_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = build_breadth
-    else:
-        index = faiss.IndexFlatIP(dimension)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
-def is_graph(index: Any) -> bool:
-    return isinstance(index, faiss.IndexHNSW)
-
-
-def _vectors_of(index: Any) -> Vectors:
-    """The vectors a FAISS index holds (a graph's in its flat storage), as a read-only view (no copy)."""
-    flat: Any = faiss.downcast_index(index.storage) if is_graph(index) else index
-    if flat.ntotal == 0:
-        return np.zeros((0, flat.d), dtype=np.float32)
-    view = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
-    view.flags.writeable = False
-    return view
 
 
 def write_segment(
@@ -277,8 +237,8 @@ class Segment:
         self.centrality = np.array([np.nan if c is None else c for *_, c in sentence_rows], dtype=np.float32)
         self.chunk_index = faiss.read_index(str(path / CHUNK_VECTORS))
         self.sentence_index = faiss.read_index(str(path / SENTENCE_VECTORS))
-        self.chunk_vectors = _vectors_of(self.chunk_index)
-        self.sentence_vectors = _vectors_of(self.sentence_index)
+        self.chunk_vectors = vectors_of(self.chunk_index)
+        self.sentence_vectors = vectors_of(self.sentence_index)
         self.postings = Postings.load(path / POSTINGS)
         if len(self.chunk_vectors) != len(self.chunks) or len(self.sentence_vectors) != len(self.sentences):
             raise IndexCorruptError(f"{path}: vector and row counts differ; run 'rag reindex'")

@@ -15,16 +15,15 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rag.errors import IndexCorruptError, IndexIncompatibleError, IndexNotFoundError
+from rag.storage.entries import SegmentEntry, Snapshot
 from rag.storage.files import fsync_dir, write_atomic
 from rag.storage.generation import Generation, Part
 from rag.storage.segments import (
-    GRAPH_MIN_ROWS,
     Segment,
     SegmentContent,
     StoredDocument,
@@ -33,6 +32,7 @@ from rag.storage.segments import (
     verify_segment,
     write_segment,
 )
+from rag.storage.vectors import GRAPH_MIN_ROWS
 
 FORMAT_VERSION = 4
 # Formats 2 and 3 kept one directory of tables and vectors per generation; `rag reindex` migrates them.
@@ -41,54 +41,6 @@ GENERATIONS = "generations"
 SEGMENTS = "segments"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
-
-
-@dataclass(frozen=True)
-class SegmentEntry:
-    """A segment as a manifest lists it."""
-
-    name: str
-    digest: str  # sha256 of its segment.json
-    deleted: frozenset[str] = frozenset()
-    documents: int = 0  # live documents
-    chunks: int = 0  # live chunks
-    sentences: int = 0  # live sentences
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "digest": self.digest,
-            "deleted": sorted(self.deleted),
-            "documents": self.documents,
-            "chunks": self.chunks,
-            "sentences": self.sentences,
-        }
-
-    @classmethod
-    def from_json(cls, row: Mapping[str, Any]) -> SegmentEntry:
-        return cls(
-            str(row["name"]),
-            str(row["digest"]),
-            frozenset(row.get("deleted", [])),
-            int(row.get("documents", 0)),
-            int(row.get("chunks", 0)),
-            int(row.get("sentences", 0)),
-        )
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What a writer needs of the generation it builds on: its segments and its live documents' metadata."""
-
-    name: str
-    manifest: dict[str, Any]
-    segments: list[SegmentEntry]
-    documents: dict[str, StoredDocument] = field(default_factory=dict)  # texts are empty
-    homes: dict[str, str] = field(default_factory=dict)  # document id -> segment name
-
-    @property
-    def sources(self) -> list[str]:
-        return list(self.manifest.get("sources", []))
 
 
 class IndexStore:
