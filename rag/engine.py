@@ -166,18 +166,17 @@ class RagEngine:
         return self._loader.current().generation.documents()
 
     def document_text(self, doc_id: str, *, start: int | None = None, end: int | None = None) -> TextWindow:
-        """The indexed text of a document, or the window `text[start:end]` of it (offsets as in citations)."""
+        """The indexed text of a document, or the window `text[start:end]` of it (offsets as in citations, clamped
+        to the text as a slice is)."""
         stored = self._loader.current().generation.document(doc_id)
         if stored is None:
             raise DocumentNotFoundError(f"no document has the id {doc_id!r}; 'rag documents' lists them")
         text = stored.document.text
-        first = 0 if start is None else start
-        last = len(text) if end is None else end
-        if not 0 <= first <= last <= len(text):
-            raise InvalidInputError(
-                f"the window {first}-{last} is not inside the document's {len(text)} characters; "
-                "give 0 <= start <= end <= characters"
-            )
+        # Like a slice: offsets past the end stop at the end, and a start past the end gives an empty window.
+        last = len(text) if end is None else min(end, len(text))
+        first = 0 if start is None else min(start, last)
+        if first < 0:
+            raise InvalidInputError("start and end must be 0 or more")
         return TextWindow(stored.document.id, stored.document.label, first, last, len(text), text[first:last])
 
     def health(self) -> Health:

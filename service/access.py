@@ -39,6 +39,10 @@ class KeyRing:
     def enabled(self) -> bool:
         return bool(self.read or self.admin)
 
+    def required(self, *, admin: bool) -> bool:
+        """Whether a route of this kind asks for a key (as `check` decides)."""
+        return bool(self.read or (admin and self.admin))
+
     def check(self, credentials: HTTPAuthorizationCredentials | None, *, admin: bool) -> None:
         """Raise a 401 (no or unknown key) or a 403 (a read key on an admin route)."""
         if admin and self.admin:

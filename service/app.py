@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -28,7 +29,7 @@ from rag import (
     Settings,
     StorageFullError,
 )
-from service.access import KeyRing
+from service.access import KeyRing, require_admin
 from service.guards import BodyLimit, RateLimit, parse_rate
 from service.observability import Metrics, Observed
 from service.page import add_page
@@ -102,14 +103,27 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
-    """The generated schema, plus what only the settings know: the real longest question."""
+    """The generated schema, plus what only the settings know: the real longest question, and which operations
+    ask for a key (none without keys; reads only with read keys)."""
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         components = schema["components"]["schemas"]
         for model, field in (("AskRequest", "question"), ("SearchRequest", "query")):
             components[model]["properties"][field]["maxLength"] = settings.max_question_chars
+        keys: KeyRing = app.state.keys
+        for route in app.routes:
+            if isinstance(route, APIRoute) and not keys.required(admin=require_admin in route_guards(route)):
+                for method in route.methods or ():
+                    schema["paths"].get(route.path_format, {}).get(method.lower(), {}).pop("security", None)
+        if not keys.enabled:
+            schema["components"].pop("securitySchemes", None)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def route_guards(route: APIRoute) -> set[Any]:
+    """The dependencies a route declares (require_reader, require_admin)."""
+    return {dependency.dependency for dependency in route.dependencies}
 
 
 def create_app(settings: Settings, *, engine: RagEngine | None = None) -> FastAPI:

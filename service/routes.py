@@ -243,7 +243,8 @@ async def document_text(
     """The indexed text of a document, or the window `text[start:end]` of it.
 
     Citation offsets point into this text: `GET /documents/{id}/text?start={start}&end={end}`
-    returns the citation's quote. Ids may contain slashes (`notes/a.md/text`).
+    returns the citation's quote. Offsets past the end stop at the end, as in a slice. Ids may contain
+    slashes (`notes/a.md/text`).
     """
     window = await run_in_threadpool(_engine(request).document_text, doc_id, start=start, end=end)
     return TextResponse.of(window)

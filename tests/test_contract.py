@@ -11,6 +11,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis.checks import CHECKS
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -44,13 +45,18 @@ OPERATIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["keys", "open"])
 def api_schema(
-    tmp_path_factory: pytest.TempPathFactory, article_index: Path, embedder: SentenceTransformerEmbedder
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    article_index: Path,
+    embedder: SentenceTransformerEmbedder,
 ) -> Any:
+    """The schema of a server with a key, and of one without (whose schema then asks for none)."""
     index_dir = tmp_path_factory.mktemp("fuzz") / "index"
     shutil.copytree(article_index, index_dir)
-    app = _app(index_dir, embedder, api_keys=KEY, max_upload_bytes=200_000)
+    keys = KEY if request.param == "keys" else ()
+    app = _app(index_dir, embedder, api_keys=keys, max_upload_bytes=200_000)
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
@@ -61,8 +67,9 @@ def test_the_fuzzed_operations_are_all_the_operations(api_schema: Any) -> None:
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
 def test_generated_requests_get_documented_answers_and_never_a_5xx(api_schema: Any, method: str, path: str) -> None:
-    """Schemathesis' default checks on valid and invalid requests: no 5xx, status, headers and body as documented,
-    405 with Allow, invalid data rejected, the key enforced; and every error in the error shape."""
+    """Every schemathesis check (`--checks all`) on valid and invalid requests: no 5xx, status, headers and body as
+    documented, 405 with Allow, invalid data rejected, valid data accepted, the key enforced exactly where the
+    schema asks for it; and every error in the error shape."""
     operation = api_schema[path][method]
     cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
 
@@ -73,7 +80,7 @@ def test_generated_requests_get_documented_answers_and_never_a_5xx(api_schema: A
     @given(case=cases)
     @settings(max_examples=15, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
     def check(case: Any) -> None:
-        response = case.call_and_validate(headers=AUTH, excluded_checks=excluded)
+        response = case.call_and_validate(headers=AUTH, checks=CHECKS.get_all(), excluded_checks=excluded)
         if response.status_code >= 400:
             body = response.json()
             assert set(body) == {"error"}

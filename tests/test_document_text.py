@@ -53,12 +53,22 @@ def test_unknown_document_is_404(client: TestClient) -> None:
     _assert_error(client.get("/documents/nothing.txt/text"), 404, "document_not_found")
 
 
-@pytest.mark.parametrize(
-    "params",
-    [{"start": 10, "end": 5}, {"start": 0, "end": 10**6}, {"start": 10**6}, {"start": -1}, {"end": "x"}],
-)
-def test_a_window_outside_the_text_is_422(client: TestClient, params: dict[str, Any]) -> None:
+@pytest.mark.parametrize("params", [{"start": -1}, {"end": "x"}])
+def test_a_malformed_window_is_422(client: TestClient, params: dict[str, Any]) -> None:
     _assert_error(client.get("/documents/ballerina_id.txt/text", params=params), 422, "invalid_input")
+
+
+def test_a_window_past_the_text_is_clamped_as_a_slice_is(client: TestClient) -> None:
+    whole = client.get("/documents/ballerina_id.txt/text").json()
+    size, text = whole["characters"], whole["text"]
+    cases = [
+        ({"start": 10, "end": 5}, (5, 5)),
+        ({"start": 0, "end": 10**6}, (0, size)),
+        ({"start": 10**6}, (size, size)),
+    ]
+    for params, (start, end) in cases:
+        window = client.get("/documents/ballerina_id.txt/text", params=params).json()
+        assert (window["start"], window["end"], window["text"]) == (start, end, text[start:end])
 
 
 def test_ids_with_slashes_work_for_text_and_delete(fresh_engine: RagEngine, tmp_path: Path) -> None:
