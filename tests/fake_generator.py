@@ -7,6 +7,7 @@ for) that returns what the server replies. The end-to-end test uses a real model
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import threading
 import time
@@ -21,6 +22,8 @@ from fastapi.responses import JSONResponse
 
 from tests.servers import free_port
 
+# A quote of the bundled article (the sentence that names who plays Ok-ju).
+QUOTE = "Ok-ju (di perankan oleh Jun Jong-seo)"
 _PASSAGE = re.compile(r"^\[(\d+)\] [^\n]*\n(.*?)(?=\n\n\[\d+\] |\n\nQuestion: )", re.S | re.M)
 
 
@@ -104,3 +107,21 @@ def fake_generator() -> Iterator[FakeGenerator]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def number_of(asked: Asked, quote: str) -> int:
+    return next(n for n, text in asked.passages.items() if quote in text)
+
+
+def reply_json(*sentences: tuple[str, int, str]) -> str:
+    return json.dumps({"sentences": [{"text": t, "passage": n, "quote": q} for t, n, q in sentences]})
+
+
+def sentences(*rows: Callable[[Asked], tuple[str, int, str]]) -> Callable[[Asked], Reply]:
+    """A script answering with the given sentences, each built from the request (to cite real passage numbers)."""
+    return lambda asked: Reply(reply_json(*(row(asked) for row in rows)))
+
+
+def cites(text: str, quote: str = QUOTE, *, passage_of: str = QUOTE) -> Callable[[Asked], tuple[str, int, str]]:
+    """A sentence citing the passage that holds `passage_of`, with `quote`."""
+    return lambda asked: (text, number_of(asked, passage_of), quote)

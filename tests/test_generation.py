@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,11 +14,20 @@ from rag.model.embedding import SentenceTransformerEmbedder
 from rag.storage.store import IndexStore
 from service.app import create_app
 from tests.conftest import make_settings
-from tests.fake_generator import Asked, FakeGenerator, Reply, fake_generator
+from tests.fake_generator import (
+    QUOTE,
+    Asked,
+    FakeGenerator,
+    Reply,
+    cites,
+    fake_generator,
+    number_of,
+    reply_json,
+    sentences,
+)
 from tests.servers import free_port
 
 QUESTION = "Who plays Ok-ju?"
-QUOTE = "Ok-ju (di perankan oleh Jun Jong-seo)"
 OTHER_QUOTE = "di sutradarai oleh Lee Chung-hyun"
 
 
@@ -45,24 +53,6 @@ def generating(fake: FakeGenerator, article_index: Path, embedder: SentenceTrans
     return _engine(article_index, embedder, fake.url)
 
 
-def _number_of(asked: Asked, quote: str) -> int:
-    return next(n for n, text in asked.passages.items() if quote in text)
-
-
-def _json(*sentences: tuple[str, int, str]) -> str:
-    return json.dumps({"sentences": [{"text": t, "passage": n, "quote": q} for t, n, q in sentences]})
-
-
-def sentences(*rows: Callable[[Asked], tuple[str, int, str]]) -> Callable[[Asked], Reply]:
-    """A script answering with the given sentences, each built from the request (to cite real passage numbers)."""
-    return lambda asked: Reply(_json(*(row(asked) for row in rows)))
-
-
-def cites(text: str, quote: str = QUOTE, *, passage_of: str = QUOTE) -> Callable[[Asked], tuple[str, int, str]]:
-    """A sentence citing the passage that holds `passage_of`, with `quote`."""
-    return lambda asked: (text, _number_of(asked, passage_of), quote)
-
-
 def assert_exact(engine: RagEngine, answer: Answer) -> None:
     for c in answer.citations:
         assert engine.document_text(c.doc_id).text[c.start : c.end] == c.quote
@@ -84,7 +74,7 @@ def test_a_supported_sentence_becomes_the_answer(generating: RagEngine, fake: Fa
 # Each case: the script, the outcome, and a word the reason must hold.
 FAULTS: dict[str, tuple[Callable[[Asked], Reply], str, str]] = {
     "invented passage number": (
-        lambda asked: Reply(_json(("Ok-ju is played by Jun Jong-seo.", 9, QUOTE))),
+        lambda asked: Reply(reply_json(("Ok-ju is played by Jun Jong-seo.", 9, QUOTE))),
         "unsupported",
         "passage [9]",
     ),
@@ -93,7 +83,7 @@ FAULTS: dict[str, tuple[Callable[[Asked], Reply], str, str]] = {
     "negated fact": (sentences(cites("Ok-ju is not played by Jun Jong-seo.")), "contradiction", "negation"),
     "quote from another passage": (
         lambda asked: Reply(
-            _json(
+            reply_json(
                 (
                     "Ok-ju is played by Jun Jong-seo.",
                     next(n for n, text in asked.passages.items() if QUOTE not in text),
@@ -110,7 +100,7 @@ FAULTS: dict[str, tuple[Callable[[Asked], Reply], str, str]] = {
         "fabricated",
     ),
     "malformed JSON": (lambda asked: Reply('{"sentences": [{"text": "Ok-ju'), "invalid_output", "JSON"),
-    "timeout": (lambda asked: Reply(_json(), delay=5.0), "timeout", "in time"),
+    "timeout": (lambda asked: Reply(reply_json(), delay=5.0), "timeout", "in time"),
     "server error": (lambda asked: Reply(status=500), "server_error", "500"),
     "rate limited": (lambda asked: Reply(status=429), "rate_limited", "429"),
     "declines": (lambda asked: Reply('{"sentences": []}'), "declined", "no answer"),
@@ -151,7 +141,7 @@ def test_a_server_without_structured_output_is_read_as_marked_text(generating: R
     def plain_only(asked: Asked) -> Reply:
         if asked.form != "text":
             return Reply(status=422)
-        return Reply(f"Ok-ju is played by Jun Jong-seo [{_number_of(asked, QUOTE)}].")
+        return Reply(f"Ok-ju is played by Jun Jong-seo [{number_of(asked, QUOTE)}].")
 
     fake.script = plain_only
     answer = generating.ask(QUESTION)

@@ -16,10 +16,12 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from rag import RagEngine
+from rag.answering.generative import generative_composer
 from rag.model.embedding import SentenceTransformerEmbedder
 from rag.storage.store import IndexStore
 from service.app import create_app
 from tests.conftest import PHASE_REPORTS, make_settings
+from tests.fake_generator import cites, fake_generator, sentences
 from tests.servers import free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -56,9 +58,12 @@ def _app(
     *,
     key: str | None = None,
     refuse: dict[str, int] | None = None,
+    generator_url: str | None = None,
 ) -> FastAPI:
-    engine = RagEngine(make_settings(index_dir), embedder=embedder, store=IndexStore(index_dir))
-    app = create_app(make_settings(index_dir), engine=engine)
+    settings = make_settings(index_dir, generator_url=generator_url)
+    generative = generative_composer(settings, embedder)
+    engine = RagEngine(settings, embedder=embedder, store=IndexStore(index_dir), generative=generative)
+    app = create_app(settings, engine=engine)
     if refuse:
         # Stands in for limits the service may set (body size, rate): these paths answer with this status.
         @app.middleware("http")
@@ -126,7 +131,7 @@ def _ask(page: Any, question: str) -> dict[str, Any]:
 def _check_evidence(page: Any, body: dict[str, Any]) -> None:
     answer = page.get_by_role("region", name="Answer")
     evidence = page.get_by_role("region", name="Evidence")
-    assert " ".join(answer.inner_text().split()).endswith(" ".join(body["answer"].split()))
+    assert " ".join(answer.locator(".answer-text").inner_text().split()) == " ".join(body["answer"].split())
     marker = answer.get_by_role("button", name="[1]", exact=True)
     marker.focus()
     page.keyboard.press("Enter")  # activated from the keyboard
@@ -164,6 +169,28 @@ def test_questions_show_answers_and_highlighted_evidence(
         assert answer.get_by_role("button").count() == 0
         assert page.get_by_role("region", name="Evidence").locator("mark").count() == 0
     assert all(url.startswith(server.url) or url.startswith("data:") for url in requested)
+
+
+def test_a_generated_answer_says_so_and_lists_what_it_left_out(
+    page: Any, index_copy: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    with fake_generator() as fake:
+        fake.script = sentences(
+            cites("Ok-ju is played by Jun Jong-seo."),
+            cites("Jun Jong-seo won an Oscar.", "Jun Jong-seo memenangkan Oscar"),
+        )
+        with ThreadedServer(_app(index_copy, embedder, generator_url=fake.url)) as server:
+            page.goto(server.url + "/")
+            body = _ask(page, "Who plays Ok-ju?")
+            assert body["mode"] == "generated"
+            answer = page.get_by_role("region", name="Answer")
+            assert "checked against its citation" in answer.inner_text()
+            _check_evidence(page, body)
+            left_out = answer.locator("details.dropped")
+            assert not left_out.locator("li").is_visible()
+            left_out.locator("summary").click()
+            assert "Jun Jong-seo won an Oscar." in left_out.locator("li").inner_text()
+            assert "fabricated" in left_out.locator("li").inner_text()
 
 
 def test_an_uploaded_document_goes_live_and_answers(

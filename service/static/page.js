@@ -136,6 +136,30 @@ function renderAnswer(body) {
     }
   }
   target.append(paragraph);
+  target.append(...provenance(body));
+}
+
+// How the answer was written: by the model (each sentence checked against its citation) or from the source
+// sentences, and why when a generated answer was asked for; sentences left out are listed on request.
+function provenance(body) {
+  const notes = [];
+  if (body.mode === "generated") {
+    notes.push(element("p", "muted mode", "Written by the model; every sentence was checked against its citation."));
+  } else if (body.fallback_reason) {
+    notes.push(element("p", "muted mode", "Source sentences: the generated answer was not used (" + body.fallback_reason + ")."));
+  }
+  if (body.dropped && body.dropped.length) {
+    const details = element("details", "dropped");
+    const count = body.dropped.length;
+    details.append(element("summary", "", count + (count === 1 ? " generated sentence" : " generated sentences") + " left out"));
+    const list = element("ul");
+    for (const item of body.dropped) {
+      list.append(element("li", "", "\u201c" + item.sentence + "\u201d: " + item.reason));
+    }
+    details.append(list);
+    notes.push(details);
+  }
+  return notes;
 }
 
 function contextBlock(before, quote, after, clippedStart, clippedEnd) {
