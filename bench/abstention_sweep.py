@@ -12,13 +12,10 @@ Usage: python bench/abstention_sweep.py QA.jsonl --corpus corpus.jsonl [--files 
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from rag.answering.calibration import params_for
-from rag.answering.composer import Composer
 from rag.config import Settings
 from rag.evaluation.corpus_files import read_corpus, read_jsonl
 from rag.evaluation.runner import evaluation_engine
@@ -36,13 +33,14 @@ def main() -> None:
     rows = read_corpus(args.corpus)
     engine, ids, _ = evaluation_engine(settings, embedder, rows, name=args.corpus.parent.name, form=args.files)
     indexed = {corpus_id: doc_id for doc_id, corpus_id in ids.items()}
-    retriever = engine.in_service().retriever
+    served = engine.in_service()
+    retriever = served.retriever
     questions = read_jsonl(args.qa)
     vectors = embedder.embed_queries([str(q["question"]) for q in questions])
-    base = params_for(embedder.model_name)
+    base = served.composer.params
     print(f"{len(questions)} questions, files: {args.files}")
     for penalty in [0.0, 0.05, base.missing_terms_penalty, 0.2]:
-        composer = Composer(retriever, params=replace(base, missing_terms_penalty=penalty, abstain_threshold=-1.0))
+        composer = served.composer.with_params(missing_terms_penalty=penalty, abstain_threshold=-1.0)
         kept, held = [], []
         for q, vector in zip(questions, vectors, strict=True):
             query = retriever.prepare(str(q["question"]), vector)

@@ -14,7 +14,6 @@ from dataclasses import replace
 import numpy as np
 from qa_bench import open_qa_bench
 
-from rag.answering.calibration import params_for
 from rag.answering.composer import Composer
 from rag.evaluation.metrics import holds
 
@@ -22,8 +21,9 @@ from rag.evaluation.metrics import holds
 def main() -> None:
     bench = open_qa_bench()
     settings, embedder, engine = bench.settings, bench.embedder, bench.engine
-    retriever = engine.in_service().retriever
-    base = params_for(embedder.model_name, abstain_threshold=settings.abstain_threshold)
+    served = engine.in_service()
+    retriever = served.retriever
+    base = served.composer.params
     questions = bench.questions
     vectors = embedder.embed_queries([q["question"] for q in questions])
     prepared = []

@@ -10,8 +10,6 @@ from __future__ import annotations
 import numpy as np
 from qa_bench import open_qa_bench
 
-from rag.answering.calibration import params_for
-from rag.answering.composer import Composer
 from rag.evaluation.metrics import first_rank, holds, reciprocal_rank
 
 # The prompts of the model card: "search result" is the model's default query prompt.
@@ -26,7 +24,7 @@ def main() -> None:
     bench = open_qa_bench()
     settings, embedder, engine = bench.settings, bench.embedder, bench.engine
     retriever = engine.in_service().retriever
-    composer = Composer(retriever, params=params_for(embedder.model_name, abstain_threshold=settings.abstain_threshold))
+    composer = engine.in_service().composer
     questions = bench.questions
     model = embedder._load()
     print(f"{'prompt':20} {'answer acc':>10} {'false abst':>10} {'abst acc':>8} {'Hit@1':>6} {'MRR':>6}")

@@ -10,8 +10,6 @@ from collections import Counter
 
 from qa_bench import open_qa_bench
 
-from rag.answering.calibration import params_for
-from rag.answering.composer import Composer
 from rag.evaluation.metrics import holds
 
 
@@ -19,7 +17,7 @@ def main() -> None:
     bench = open_qa_bench()
     settings, embedder, engine = bench.settings, bench.embedder, bench.engine
     retriever = engine.in_service().retriever
-    composer = Composer(retriever, params=params_for(embedder.model_name))
+    composer = engine.in_service().composer
     questions = [q for q in bench.questions if q.get("answerable", True)]
     vectors = embedder.embed_queries([q["question"] for q in questions])
     ranks: Counter[str] = Counter()

@@ -22,6 +22,7 @@ from rag.errors import (
     RagError,
     StorageFullError,
 )
+from rag.indexing.cluster import ClusterEmbedding
 from rag.indexing.indexer import Indexer
 from rag.indexing.report import ReindexReport
 from rag.indexing.segment_builder import SegmentBuilder
@@ -139,7 +140,7 @@ class RagEngine:
         if self._generative is None:
             reason = "no generator is configured: set RAG_GENERATOR_URL (and RAG_GENERATOR_MODEL)"
             return replace(extractive, fallback_reason=reason, outcome="not_configured")
-        language = self._tokenizer.language(query.text, default="")
+        language = self._tokenizer.language(query.text, default="", identified=False)
         return self._generative.compose(query, extractive, loaded.generation, language=language)
 
     def search(self, query: str, *, top_k: int | None = None) -> Results:
@@ -199,10 +200,14 @@ class RagEngine:
         recorded = manifest.get("chunking", {}).get("untitled")
         return recorded if recorded in get_args(UntitledContext) else DEFAULT_UNTITLED
 
-    def _indexer(self, *, sentences: bool = True) -> Indexer:
+    def _indexer(self, *, sentences: bool = True, cluster: bool = False) -> Indexer:
         loaded = self._loader.loaded
         # Only a generation served as current (not an earlier one served around damage) is built on directly.
         held = loaded.generation if loaded is not None and not loaded.degraded else None
+        on_cluster = None
+        if cluster:
+            address, settings = self.settings.ray_address or "auto", self.settings
+            on_cluster = ClusterEmbedding(address, model_dir=settings.model_dir, batch_size=settings.batch_size)
         builder = SegmentBuilder(
             self.embedder,
             self.cache,
@@ -210,6 +215,7 @@ class RagEngine:
             sentences=sentences,
             untitled=self._untitled(held),
             chunk_vectors=self.settings.chunk_vectors,
+            cluster=on_cluster,
         )
         return Indexer(self.store, builder, keep_generations=self.settings.keep_generations, loaded=held)
 
@@ -234,14 +240,22 @@ class RagEngine:
         )
 
     def reindex(
-        self, paths: Sequence[Path] = (), *, dry_run: bool = False, progress: bool = False, prune: bool = False
+        self,
+        paths: Sequence[Path] = (),
+        *,
+        dry_run: bool = False,
+        progress: bool = False,
+        prune: bool = False,
+        cluster: bool = False,
     ) -> ReindexReport:
         """Index the given files and folders; with none, rescan every known one (the bundled article at first).
 
-        Known folders that are missing keep their documents unless `prune` is set.
+        Known folders that are missing keep their documents unless `prune` is set. With `cluster`, the texts to
+        embed are embedded on the Ray cluster at RAG_RAY_ADDRESS (default 'auto').
         """
         with self._writing():
-            report = self._indexer().reindex(paths, dry_run=dry_run, progress=progress, prune=prune)
+            indexer = self._indexer(cluster=cluster)
+            report = indexer.reindex(paths, dry_run=dry_run, progress=progress, prune=prune)
         self._loader.adopt()
         return report
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from rag.language.tokens import ENGLISH, INDONESIAN, Tokenizer
+from rag.language.tokens import ENGLISH, INDONESIAN, LANGUAGES, Tokenizer
 from rag.search.lexical import Lexicon
 from rag.storage.postings import LexicalPart, Postings
 
@@ -44,3 +44,31 @@ def test_coverage_weighs_the_query_terms_the_corpus_has() -> None:
     assert index.coverage(index.query_terms("Netflix")) == 1.0
     assert index.coverage(index.query_terms("Tari Saman dari Aceh")) == 0.0
     assert 0.0 < index.coverage(index.query_terms("Netflix di Aceh")) < 1.0
+
+
+def test_a_passage_in_another_language_gets_its_own_stems_and_stopwords() -> None:
+    tokenizer = Tokenizer()
+    russian = "Роман был написан Львом Толстым в шестидесятых годах девятнадцатого века."
+    finnish = "Suomi itsenäistyi Venäjästä vuonna 1917 ja sai oman presidentin pian sen jälkeen."
+    assert tokenizer.language(russian) == "russian"
+    assert tokenizer.language(finnish) == "finnish"
+    assert "в" not in tokenizer(russian) and "толст" in tokenizer(russian)
+    assert "venäj" in tokenizer(finnish) and "ja" not in tokenizer(finnish)
+
+
+def test_a_question_in_another_language_is_read_in_its_collections_language() -> None:
+    passages = [
+        "Роман «Война и мир» был написан Львом Толстым в шестидесятых годах девятнадцатого века.",
+        "Москва является столицей России и крупнейшим городом страны по численности населения.",
+    ]
+    index = _lexicon(passages)
+    assert index.language == "russian"
+    # An identifier reads this question as Bulgarian: a question is never identified, it takes the collection's.
+    terms = index.query_terms("Кто написал роман Война и мир в девятнадцатом веке?")
+    assert "толст" not in terms and "написа" in terms
+    assert index.scores(terms)[0].tolist() == [0]
+
+
+def test_stored_language_numbers_keep_their_meaning() -> None:
+    assert LANGUAGES[:2] == (INDONESIAN, ENGLISH)  # segments written before other languages hold 0 and 1
+    assert len(set(LANGUAGES)) == len(LANGUAGES) < 128  # stored as int8

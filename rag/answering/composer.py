@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -96,6 +97,10 @@ class Composer:
     def __init__(self, retriever: Retriever, *, params: CompositionParams) -> None:
         self.retriever = retriever
         self.params = params
+
+    def with_params(self, **changes: Any) -> Composer:
+        """The same composer over the same retriever with some constants changed (sweeps)."""
+        return Composer(self.retriever, params=replace(self.params, **changes))
 
     def missing_terms(self, query: Query, hits: list[Hit]) -> float:
         """IDF-weighted share of the question's terms that none of the retrieved passages contains."""

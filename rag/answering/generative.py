@@ -20,7 +20,7 @@ from rag.answering.quotes import locate
 from rag.answering.verification import Claim, Verifier
 from rag.config import Settings
 from rag.errors import GeneratorError
-from rag.language.tokens import ENGLISH, INDONESIAN
+from rag.language.identification import NEUTRAL
 from rag.model.embedding import Embedder
 from rag.search.retrieval import Hit, Query
 from rag.storage.generation import Generation
@@ -29,7 +29,6 @@ PASSAGES = 3
 # How much lower (question cosine) the generated answer's best cited sentence may be than the extractive
 # answer's best: within it, the generated answer is taken to answer the question about as well.
 RELEVANCE_MARGIN = 0.05
-LANGUAGE_NAMES = {INDONESIAN: "Indonesian", ENGLISH: "English"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class GenerativeComposer:
             drafted = self.generator.draft(
                 query.text,
                 [n.passage for n in numbered],
-                language=LANGUAGE_NAMES.get(language, "the question's language"),
+                language=_language_name(language),
             )
         except GeneratorError as exc:
             return self._fallback(extractive, exc.outcome, exc.message)
@@ -227,6 +226,11 @@ class GenerativeComposer:
     @staticmethod
     def _fallback(extractive: Answer, outcome: str, reason: str, dropped: list[Dropped] | None = None) -> Answer:
         return replace(extractive, fallback_reason=reason, outcome=outcome, dropped=dropped or [])
+
+
+def _language_name(language: str) -> str:
+    """How the prompt names the answer's language: a Snowball name ('russian' -> 'Russian'), else generically."""
+    return language.title() if language and language != NEUTRAL else "the language of the question"
 
 
 def generative_composer(settings: Settings, embedder: Embedder) -> GenerativeComposer | None:

@@ -26,4 +26,4 @@ PHRASES = {
 
 def phrases_for(question: str) -> Phrases:
     """The phrases in the question's language, told by its function words; English when it has none."""
-    return PHRASES[Tokenizer().language(question, default=ENGLISH)]
+    return PHRASES[Tokenizer().language(question, default=ENGLISH, identified=False)]

@@ -8,38 +8,55 @@ from collections.abc import Sequence
 import Stemmer
 
 from rag.language import stopwords
+from rag.language.identification import MIN_WORDS, NEUTRAL, SNOWBALL, code_of, identify, stopwords_for
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOPWORDS = stopwords.INDONESIAN | stopwords.ENGLISH
 INDONESIAN = "indonesian"
 ENGLISH = "english"
-LANGUAGES = (INDONESIAN, ENGLISH)
+# A chunk's language is stored in its segment as an index into this tuple: new languages are only ever appended.
+LANGUAGES = (INDONESIAN, ENGLISH, *sorted(set(SNOWBALL.values()) - {INDONESIAN, ENGLISH}), NEUTRAL)
 
 
 class Tokenizer:
     """Lower-cases, drops stopwords and stems with the Snowball stemmer of the text's language.
 
     Indonesian stemming lets 'sutradarai' meet 'sutradara'; English stemming lets 'infections' meet
-    'infection'. The language is the one whose function words the text uses more; a text with none of
-    either (a short claim, a name) takes `default`.
+    'infection'. Indonesian and English are told by their function words; a text with neither that has at
+    least MIN_WORDS words is identified (Russian gets Russian stems and stopwords, a language without a Snowball
+    stemmer none); a shorter one (a short claim, a name) takes `default`.
     """
 
     def __init__(self) -> None:
-        self._stemmers = {language: Stemmer.Stemmer(language) for language in LANGUAGES}
+        self._stemmers: dict[str, Stemmer.Stemmer] = {}
 
-    def language(self, text: str, default: str = INDONESIAN) -> str:
-        """'indonesian' or 'english': whichever language's function words the text uses more."""
-        return self._language(_WORD.findall(text.lower()), default)
+    def language(self, text: str, default: str = INDONESIAN, *, identified: bool = True) -> str:
+        """The Snowball name of the text's language (NEUTRAL for one without a stemmer).
+
+        Without `identified`, a text that uses neither Indonesian nor English function words takes `default`:
+        questions are short and identifiers are unsure of them (a Russian question came out Bulgarian), so a
+        question is read in its collection's main language instead.
+        """
+        return self._language(_WORD.findall(text.lower()), text, default, identified)
 
     @staticmethod
-    def _language(words: Sequence[str], default: str) -> str:
+    def _language(words: Sequence[str], text: str, default: str, identified: bool) -> str:
         indonesian = sum(w in stopwords.INDONESIAN for w in words)
         english = sum(w in stopwords.ENGLISH for w in words)
-        if indonesian == english:
+        if indonesian != english:
+            return INDONESIAN if indonesian > english else ENGLISH
+        if not identified or len(words) < MIN_WORDS:
             return default
-        return INDONESIAN if indonesian > english else ENGLISH
+        return SNOWBALL.get(identify(text), NEUTRAL)
 
-    def __call__(self, text: str, default: str = INDONESIAN) -> list[str]:
+    def __call__(self, text: str, default: str = INDONESIAN, *, identified: bool = True) -> list[str]:
         words = _WORD.findall(text.lower())
-        stemmer = self._stemmers[self._language(words, default)]
-        return list(stemmer.stemWords([w for w in words if w not in _STOPWORDS]))
+        language = self._language(words, text, default, identified)
+        dropped = _STOPWORDS if language in (INDONESIAN, ENGLISH) else _STOPWORDS | stopwords_for(code_of(language))
+        kept = [w for w in words if w not in dropped]
+        if language == NEUTRAL:
+            return kept
+        stemmer = self._stemmers.get(language)
+        if stemmer is None:  # made on first use: a tokenizer meets few of the languages
+            stemmer = self._stemmers[language] = Stemmer.Stemmer(language)
+        return list(stemmer.stemWords(kept))

@@ -50,7 +50,7 @@ class Lexicon:
         self._frequencies: dict[str, int] = {}
 
     def query_terms(self, text: str) -> list[str]:
-        return self._tokenize(text, default=self.language)
+        return self._tokenize(text, default=self.language, identified=False)
 
     def _live_column(self, part: LexicalPart, term: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
         rows, counts = part.postings.column(term)
