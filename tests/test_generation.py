@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -121,6 +122,24 @@ def test_each_fault_gives_the_extractive_answer_with_its_reason(
         d.reason.casefold() for d in answer.dropped
     )
     assert (answer.text, answer.citations) == (extractive.text, extractive.citations)
+    assert_exact(generating, answer)
+
+
+def test_a_true_sentence_that_does_not_answer_falls_back(generating: RagEngine, fake: FakeGenerator) -> None:
+    """Supported by its quote, and beside the question: the issue's 'The answer is: [3] Film ini tayang di Netflix'."""
+
+    def off_topic(asked: Asked) -> Reply:
+        n, sentence = next(
+            (n, sentence.strip())
+            for n, text in asked.passages.items()
+            for sentence in re.split(r"(?<=\.)\s+", text)
+            if len(sentence) > 40 and "Ok-ju" not in sentence and "Jong-seo" not in sentence
+        )
+        return Reply(reply_json((sentence, n, sentence)))
+
+    fake.script = off_topic
+    answer = generating.ask(QUESTION)
+    assert (answer.mode, answer.outcome) == ("extractive", "irrelevant"), answer.fallback_reason
     assert_exact(generating, answer)
 
 
