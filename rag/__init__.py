@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     )
     from rag.engine import Health, RagEngine
     from rag.errors import (
+        ClusterError,
         DocumentConflictError,
         DocumentError,
         DocumentNotFoundError,
@@ -45,6 +46,7 @@ _HOMES = {
     "rag.reading.documents": ["Document", "Span", "TextWindow", "parse_document"],
     "rag.engine": ["Health", "RagEngine"],
     "rag.errors": [
+        "ClusterError",
         "DocumentConflictError",
         "DocumentError",
         "DocumentNotFoundError",
@@ -73,6 +75,7 @@ _HOMES = {
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
+    "ClusterError",
     "MAX_TOP_K",
     "Answer",
     "AskResponse",

@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     generator_timeout: float = Field(
         20.0, gt=0, description="Seconds to wait for the generator before giving the extractive answer."
     )
+    ray_address: str | None = Field(
+        None,
+        description="The Ray cluster 'rag reindex' embeds on ('HOST:PORT' of its head, or 'auto': the one started "
+        "on this machine); set, it is used without --cluster. Needs the cluster extra.",
+    )
     log_format: Literal["text", "json"] = Field("text", description="'json': one JSON object per log line.")
 
     @property

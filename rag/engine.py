@@ -207,7 +207,7 @@ class RagEngine:
         on_cluster = None
         if cluster:
             address, settings = self.settings.ray_address or "auto", self.settings
-            on_cluster = ClusterEmbedding(address, model_dir=settings.model_dir, batch_size=settings.batch_size)
+            on_cluster = ClusterEmbedding.join(address, model_dir=settings.model_dir, batch_size=settings.batch_size)
         builder = SegmentBuilder(
             self.embedder,
             self.cache,

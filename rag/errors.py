@@ -85,6 +85,12 @@ class StorageFullError(RagError):
     code = "storage_full"
 
 
+class ClusterError(RagError):
+    """Ray is not installed, no cluster answers at the address given, or a job on the cluster failed."""
+
+    code = "cluster_error"
+
+
 class GeneratorError(RagError):
     """The answer model failed or answered unusably; the extractive answer is given instead, with the reason.
 

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from rag import (
+    ClusterError,
     DocumentConflictError,
     DocumentError,
     DocumentNotFoundError,
@@ -50,6 +51,7 @@ STATUS: dict[type[RagError], int] = {
     ModelNotInstalledError: 503,
     ModelVerificationError: 503,
     StorageFullError: 507,
+    ClusterError: 503,
 }
 
 

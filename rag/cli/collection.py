@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from rag.cli.app import app, engine_for, print_json
+from rag.config import Settings
 from rag.errors import IndexNotFoundError
 
 
@@ -17,11 +18,18 @@ def reindex(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan, write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Drop the documents of folders that no longer exist.")] = False,
+    cluster: Annotated[
+        bool, typer.Option("--cluster", help="Embed on the Ray cluster at RAG_RAY_ADDRESS (default: 'auto').")
+    ] = False,
 ) -> None:
     """Index documents: new ones are added, changed ones re-embedded, vanished ones dropped."""
     from rag.contract import ReindexResponse
 
-    report = engine_for().reindex(paths or [], dry_run=dry_run, progress=not as_json, prune=prune)
+    settings = Settings()
+    on_cluster = cluster or settings.ray_address is not None
+    report = engine_for(settings).reindex(
+        paths or [], dry_run=dry_run, progress=not as_json, prune=prune, cluster=on_cluster
+    )
     if as_json:
         print_json(ReindexResponse.of(report).model_dump())
         return

@@ -27,6 +27,10 @@ def serve(
     insecure: Annotated[
         bool, typer.Option("--insecure", help="Listen on a non-loopback address without RAG_API_KEYS.")
     ] = False,
+    cluster: Annotated[
+        bool, typer.Option("--cluster", help="Serve from replicas on the Ray cluster at RAG_RAY_ADDRESS (or 'auto').")
+    ] = False,
+    replicas: Annotated[int, typer.Option(min=1, help="Replicas with --cluster, one CPU each.")] = 2,
 ) -> None:
     """Serve the HTTP API; builds the index of the bundled article first if there is none."""
     from rag.engine import RagEngine
@@ -37,15 +41,17 @@ def serve(
     address, port = host or settings.host, port or settings.port
     configure_logging(settings.log_format)
     check_exposure(settings, address, insecure=insecure)
+    if cluster:
+        from rag.indexing.cluster import connect
+
+        connect(settings.ray_address or "auto")
     engine = RagEngine.from_settings(settings)
     if not engine.has_index():
         typer.echo("no index yet: indexing the bundled article", err=True)
         engine.reindex(progress=True)
-    warm = engine.warm_up()
-    typer.echo(
-        f"index loaded in {warm.index_seconds:.1f} s, model in {warm.model_seconds:.1f} s",
-        err=True,
-    )
+    if not cluster:
+        warm = engine.warm_up()
+        typer.echo(f"index loaded in {warm.index_seconds:.1f} s, model in {warm.model_seconds:.1f} s", err=True)
     url = local_url(address, port)
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: exit through Python instead of
     # dying of it, so that the record below is removed.
@@ -55,7 +61,12 @@ def serve(
         if record is None:
             typer.echo(f"cannot write in {settings.index_dir}: 'rag ask' will not find this server", err=True)
         typer.echo(f"serving {settings.index_dir} at {url} (open it in a browser to ask)", err=True)
-        run_server(settings, engine, host=address, port=port)
+        if cluster:
+            from service.cluster import serve_replicas
+
+            serve_replicas(settings, replicas=replicas, host=address, port=port)
+        else:
+            run_server(settings, engine, host=address, port=port)
 
 
 Ranking = Annotated[

@@ -10,6 +10,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rag.config import UntitledContext
+from rag.indexing.cluster import ClusterEmbedding
 from rag.language.sentences import MAX_SENTENCE_CHARS, split_sentences
 from rag.language.tokens import Tokenizer
 from rag.model.embedding import Embedder, Vectors
@@ -58,6 +59,7 @@ class SegmentBuilder:
         sentences: bool = True,
         untitled: UntitledContext = "lead",
         chunk_vectors: ChunkVectors = "embedded",
+        cluster: ClusterEmbedding | None = None,
     ) -> None:
         self.embedder = embedder
         self.cache = cache
@@ -67,6 +69,8 @@ class SegmentBuilder:
         self.untitled = untitled
         self.chunk_vectors = chunk_vectors if sentences else "embedded"
         self.tokenizer = Tokenizer()
+        # With a cluster, the texts the cache lacks are embedded there; the driver's model then only embeds queries.
+        self.cluster = cluster
 
     @property
     def chunking(self) -> dict[str, Any]:
@@ -122,8 +126,11 @@ class SegmentBuilder:
 
     def _embed(self, texts: list[tuple[str, str]], pending: int, progress: bool) -> tuple[Vectors, int]:
         with tqdm(total=pending, desc="embedding", unit="text", disable=not progress or not pending) as bar:
+            sent = 0
+            if self.cluster is not None and pending:
+                sent = self.cluster.fill(self.cache, self.embedder.model_name, texts, on_batch=bar.update)
             vectors, embedded = embed_with_cache(self.embedder, self.cache, texts, on_batch=bar.update)
-        return vectors, embedded
+        return vectors, sent + embedded
 
 
 def _chunk_vectors(plan: Plan, embedded: Vectors, sentence_vectors: Vectors) -> Vectors:
