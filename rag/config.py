@@ -64,8 +64,8 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(1000, ge=1, description="Longest question accepted.")
     abstain_threshold: float | None = Field(
         None,
-        description="Below this confidence (how far the best sentence stands out) the service abstains; "
-        "unset: the value calibrated for the model (0.045 for EmbeddingGemma).",
+        description="Below this margin (how far the best sentence stands out from the sentences outside its "
+        "passage) the service abstains; unset: the value calibrated for the model (0.04 for EmbeddingGemma).",
     )
     untitled_context: UntitledContext | None = Field(
         None,

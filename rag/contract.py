@@ -48,7 +48,22 @@ class AskResponse(BaseModel):
     question: str
     answer: str = Field(..., description="Sentences, each followed by its citation marker [n].")
     abstained: bool = Field(..., description="True when the documents do not answer the question.")
-    confidence: float
+    reason: Literal["nothing_relevant", "names_absent", "low_confidence"] | None = Field(
+        ...,
+        description="Why the documents were judged not to answer (null when answered): 'nothing_relevant', no "
+        "passage is about the question; 'names_absent', the names or numbers the question asks about are not in "
+        "the passage closest to it (nor its title); 'low_confidence', the closest passage does not stand out "
+        "from the rest of the documents. The answer text says it in the question's language.",
+    )
+    confidence: float = Field(
+        ...,
+        ge=0.0,
+        le=1.0,
+        description="How clearly the best sentence stands out from the rest of the documents as the answer, on "
+        "a scale where 0.5 is the bar an answer must clear: below 0.5 the service declines, 1.0 is a sentence "
+        "standing out twice as far as the bar (or more), 0 one that stands out not at all. It is not a "
+        "probability of being right.",
+    )
     citations: list[CitationOut]
     mode: Literal["extractive", "generated"] = Field(
         ...,
@@ -67,6 +82,7 @@ class AskResponse(BaseModel):
             question=answer.question,
             answer=answer.text,
             abstained=answer.abstained,
+            reason=answer.abstention_reason,
             confidence=answer.confidence,
             citations=[
                 CitationOut(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from rag import MAX_TOP_K
 
@@ -38,7 +38,15 @@ def document_id(value: str) -> str:
     return value
 
 
+def not_a_boolean(value: object) -> object:
+    """JSON Schema's integer takes 48.0 but not true: pydantic's lax int would take both."""
+    if isinstance(value, bool):
+        raise ValueError("an integer is expected, not true or false")
+    return value
+
+
 Text = Annotated[str, AfterValidator(unicode_text)]
+TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K), BeforeValidator(not_a_boolean)]
 DocumentId = Annotated[str, AfterValidator(document_id)]
 
 
@@ -49,9 +57,10 @@ class AskRequest(BaseModel):
     question: Text = Field(
         ..., min_length=1, pattern=NOT_BLANK, description="A free-form question in any language (not blank)."
     )
-    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Passages to consider (default 5).")
+    top_k: TopK | None = Field(None, description="Passages to consider (default 5).")
     generate: bool | None = Field(
         None,
+        strict=True,
         description="Have the configured generator write the answer (default: yes when one is configured); "
         "false: source sentences. true without a generator: the source sentences, with fallback_reason saying so.",
     )
@@ -61,7 +70,7 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"query": "sutradara"}]})
 
     query: Text = Field(..., min_length=1, pattern=NOT_BLANK, description="What to look for (not blank).")
-    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Passages to return (default 5).")
+    top_k: TopK | None = Field(None, description="Passages to return (default 5).")
 
 
 class DocumentIn(BaseModel):

@@ -52,7 +52,7 @@ def test_unanswerable_questions_abstain_without_citations_in_the_questions_langu
     answer = engine.ask(question)
     assert answer.abstained
     assert answer.citations == []
-    assert answer.text == says
+    assert answer.text.startswith(says)
 
 
 def test_answers_stay_short(engine: RagEngine) -> None:

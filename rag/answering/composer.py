@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.answering.abstention import absent_names, decide
 from rag.answering.calibration import CompositionParams
 from rag.language.answer_types import asks_for_definition, asks_for_time, defines, mentions_time
 from rag.language.messages import phrases_for
@@ -59,17 +60,19 @@ class Answer:
     dropped: list[Dropped] = field(default_factory=list)
     fallback_reason: str | None = None
     outcome: str | None = None
+    abstention_reason: str | None = None
 
 
 @dataclass(frozen=True)
 class Candidate:
     """A source sentence considered for the answer.
 
-    `peak` is how far its similarity rises above the best other sentences of the corpus: a question
+    `peak` is how far its similarity rises above the best sentences outside its passage: a question
     the corpus answers picks out a few sentences sharply, one it does not answer (but is on topic)
-    resembles many sentences about equally. On the dev set the peak separates the two where the raw
-    cosine does not (unanswerable 0.018-0.035, answerable 0.055 and above). `cue` is the part of the
-    score that comes from what the question asks for (a time, a definition), included in `score`.
+    resembles many sentences about equally. The sentences of its own passage are left out of the
+    background because the neighbours of an answer resemble the question too. `cue` is the part of the score that
+    comes from what the question asks for (a time, a definition), included in `score`. `chunk` is the
+    position of the retrieved passage it was found in.
     """
 
     sentence: Span
@@ -78,6 +81,7 @@ class Candidate:
     similarity: float
     peak: float
     cue: float = 0.0
+    chunk: int = -1
 
 
 def second_joins(best: Candidate, second: Candidate, *, params: CompositionParams) -> bool:
@@ -113,25 +117,29 @@ class Composer:
 
     def candidates(self, query: Query, hits: list[Hit], *, exclude: frozenset[str] = frozenset()) -> list[Candidate]:
         generation = self.retriever.generation
-        best_chunk: dict[int, float] = {}
+        best_chunk: dict[int, tuple[float, int]] = {}
         for hit in hits:
             for position in generation.chunk_sentences(hit.position):
-                best_chunk[position] = max(best_chunk.get(position, -1.0), hit.dense)
+                if hit.dense > best_chunk.get(position, (-1.0, -1))[0]:
+                    best_chunk[position] = (hit.dense, hit.position)
         if not best_chunk:
             return []
         p = self.params
         vector = query.vector.reshape(-1)
-        # The background: the best cosines of the question with any sentence (excluded documents' cannot count).
-        best = generation.top_sentence_scores(vector, p.background_size + 1, exclude=exclude)
-        best = np.concatenate([best, np.full(p.background_size + 1 - len(best), p.background_floor)])
+        backgrounds: dict[int, np.ndarray] = {}
         wants_time = asks_for_time(query.text)
         wants_definition = asks_for_definition(query.text)
         result = []
         for position in sorted(best_chunk):
             similarity = float(generation.sentence_vector(position) @ vector)
-            # The background excludes the candidate itself (drop one copy of its value).
-            others = np.delete(best, int(np.argmin(np.abs(best - similarity))))
             sentence = generation.sentence(position)
+            dense, chunk = best_chunk[position]
+            if p.own_passage_in_background:
+                others = self._background(vector, [position], exclude)
+            else:
+                if chunk not in backgrounds:
+                    backgrounds[chunk] = self._background(vector, generation.chunk_sentences(chunk), exclude)
+                others = backgrounds[chunk]
             # What the question asks for (a time, a definition) orders the answers but is no evidence
             # that the corpus answers at all: `cue` is kept apart so abstaining can leave it out.
             cue = (p.time_bonus if wants_time and mentions_time(sentence.text) else 0.0) + (
@@ -139,14 +147,34 @@ class Composer:
             )
             score = (
                 p.similarity_weight * similarity
-                + (1 - p.similarity_weight) * best_chunk[position]
+                + (1 - p.similarity_weight) * dense
                 - p.centrality_penalty * generation.centrality(position)
                 + cue
             )
             peak = similarity - float(others[: p.background_size].mean())
-            result.append(Candidate(sentence, position, score, similarity, peak, cue))
+            result.append(Candidate(sentence, position, score, similarity, peak, cue, chunk))
         result.sort(key=lambda c: -c.score)
         return result
+
+    def _background(self, vector: np.ndarray, own: list[int], exclude: frozenset[str]) -> np.ndarray:
+        """The best cosines of the question with the corpus's sentences other than the `own` ones (excluded
+        documents' cannot count), padded with the floor for a corpus too small to fill it."""
+        p = self.params
+        generation = self.retriever.generation
+        size = p.background_size + len(own)
+        best = generation.top_sentence_scores(vector, size, exclude=exclude)
+        best = np.concatenate([best, np.full(size - len(best), p.background_floor)])
+        for position in own:
+            # Drop one copy of each own sentence's value (or the nearest one when it is not among the best).
+            best = np.delete(best, int(np.argmin(np.abs(best - float(generation.sentence_vector(position) @ vector)))))
+        return best
+
+    def carried(self, candidate: Candidate) -> str:
+        """What a chosen sentence comes with: itself, the passage it was retrieved in and its document's title."""
+        generation = self.retriever.generation
+        stored = generation.document(candidate.sentence.doc_id)
+        chunk = generation.chunk(candidate.chunk).text if candidate.chunk >= 0 else ""
+        return "\n".join([candidate.sentence.text, chunk, stored.document.title if stored else ""])
 
     def compose(self, query: Query, hits: list[Hit], *, exclude: frozenset[str] = frozenset()) -> Answer:
         """The answer from the retrieved hits; `exclude` names documents treated as not indexed (evaluation)."""
@@ -158,10 +186,15 @@ class Composer:
         # The confidence rests on the best sentences before the answer-type cues: a cue that lifts a sentence
         # into the top three must not push out the one that stands out (untitled TyDi: 2 more false abstentions).
         evidence = sorted(ranked, key=lambda c: c.cue - c.score)[:3]
-        confidence = max((c.peak for c in evidence), default=0.0) - penalty
+        margin = max((c.peak for c in evidence), default=0.0) - penalty
         on_topic = any(c.similarity >= p.min_similarity for c in evidence)
-        if not ranked or not on_topic or confidence < p.abstain_threshold:
-            return self._answer(query, phrases_for(query.text).no_answer, True, confidence, [], hits)
+        absent = absent_names(query.text, self.carried(ranked[0])) if ranked else ()
+        verdict = decide(on_topic=on_topic, margin=margin, absent=absent, params=p)
+        confidence = verdict.confidence(p.confidence_spread)
+        if verdict.reason is not None:
+            text = phrases_for(query.text).declined(verdict.reason, names=verdict.absent)
+            answer = self._answer(query, text, True, confidence, [], hits)
+            return replace(answer, abstention_reason=verdict.reason)
         chosen = ranked[:2] if len(ranked) > 1 and second_joins(ranked[0], ranked[1], params=p) else ranked[:1]
         return self._cite(query, chosen, confidence, hits)
 
