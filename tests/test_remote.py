@@ -63,6 +63,8 @@ def test_nothing_listening_is_none_and_a_non_rag_answer_is_an_error(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     assert Server(f"http://127.0.0.1:{port}").post("/ask", {"question": "x"}) is None
+    # https (or another host) goes through httpx rather than the standard library's loopback client.
+    assert Server(f"https://127.0.0.1:{port}").post("/ask", {"question": "x"}) is None
     # A plain file server answers, but not a rag server's JSON.
     (tmp_path / "ask").write_text("<html></html>")
     web = subprocess.Popen(
