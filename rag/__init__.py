@@ -19,7 +19,7 @@ if TYPE_CHECKING:
         SearchResponse,
         TextResponse,
     )
-    from rag.engine import Health, RagEngine
+    from rag.engine import RagEngine
     from rag.errors import (
         ClusterError,
         DocumentConflictError,
@@ -44,7 +44,7 @@ _HOMES = {
     "rag.answering.composer": ["Answer", "Citation"],
     "rag.config": ["MAX_TOP_K", "Settings"],
     "rag.reading.documents": ["Document", "Span", "TextWindow", "parse_document"],
-    "rag.engine": ["Health", "RagEngine"],
+    "rag.engine": ["RagEngine"],
     "rag.errors": [
         "ClusterError",
         "DocumentConflictError",
@@ -89,7 +89,6 @@ __all__ = [
     "DocumentConflictError",
     "DocumentError",
     "DocumentNotFoundError",
-    "Health",
     "Hit",
     "IndexBusyError",
     "IndexCorruptError",

@@ -12,7 +12,6 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from rag.answering.composer import Answer
-from rag.engine import Health
 from rag.indexing.report import ReindexReport
 from rag.reading.documents import TextWindow
 from rag.search.retrieval import Hit, Results
@@ -236,16 +235,3 @@ class HealthResponse(BaseModel):
     documents: int
     chunks: int
     detail: str
-
-    @classmethod
-    def of(cls, health: Health) -> HealthResponse:
-        status = "degraded" if health.degraded else "ready" if health.ready else "not_ready"
-        return cls(
-            status=status,
-            ready=health.ready,
-            generation=health.generation,
-            model=health.model,
-            documents=health.documents,
-            chunks=health.chunks,
-            detail=health.detail,
-        )

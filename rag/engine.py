@@ -15,6 +15,7 @@ from typing import get_args
 from rag.answering.composer import Answer
 from rag.answering.generative import GenerativeComposer, generative_composer
 from rag.config import MAX_TOP_K, Settings, UntitledContext
+from rag.contract import HealthResponse
 from rag.errors import (
     DocumentNotFoundError,
     IndexIncompatibleError,
@@ -42,17 +43,6 @@ from rag.storage.vector_cache import VectorCache
 CACHE_FILE = "embeddings.sqlite"
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Health:
-    ready: bool
-    generation: str | None
-    model: str
-    documents: int
-    chunks: int
-    detail: str
-    degraded: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,14 +170,30 @@ class RagEngine:
             raise InvalidInputError("start and end must be 0 or more")
         return TextWindow(stored.document.id, stored.document.label, first, last, len(text), text[first:last])
 
-    def health(self) -> Health:
+    def health(self) -> HealthResponse:
+        """Whether a generation is in service, which, and how big (the body of GET /health)."""
         try:
             loaded = self._loader.current()
         except RagError as exc:
-            return Health(False, None, self.embedder.model_name, 0, 0, exc.message)
+            return HealthResponse(
+                status="not_ready",
+                ready=False,
+                generation=None,
+                model=self.embedder.model_name,
+                documents=0,
+                chunks=0,
+                detail=exc.message,
+            )
         generation, degraded = loaded.generation, loaded.degraded
-        documents, chunks = generation.manifest["counts"]["documents"], generation.manifest["counts"]["chunks"]
-        return Health(True, generation.name, generation.model, documents, chunks, degraded or "ok", bool(degraded))
+        return HealthResponse(
+            status="degraded" if degraded else "ready",
+            ready=True,
+            generation=generation.name,
+            model=generation.model,
+            documents=generation.manifest["counts"]["documents"],
+            chunks=generation.manifest["counts"]["chunks"],
+            detail=degraded or "ok",
+        )
 
     # -- writing -------------------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ class IndexCollector(Collector):
         ready = GaugeMetricFamily("rag_index_ready", "1 when an index generation is loaded.")
         ready.add_metric([], 1.0 if health.ready else 0.0)
         degraded = GaugeMetricFamily("rag_index_degraded", "1 when an earlier generation is served (damage).")
-        degraded.add_metric([], 1.0 if health.degraded else 0.0)
+        degraded.add_metric([], 1.0 if health.status == "degraded" else 0.0)
         info = GaugeMetricFamily("rag_index_generation", "The generation in service.", labels=["generation", "model"])
         info.add_metric([health.generation or "", health.model], 1.0)
         documents = GaugeMetricFamily("rag_index_documents", "Documents in the generation in service.")

@@ -279,7 +279,7 @@ async def health(request: Request) -> HealthResponse:
 
     Always open, without a key, and never rate limited: meant for probes.
     """
-    return HealthResponse.of(await run_in_threadpool(_engine(request).health))
+    return await run_in_threadpool(_engine(request).health)
 
 
 @router.get(
