@@ -126,6 +126,14 @@ class Composer:
             return []
         p = self.params
         vector = query.vector.reshape(-1)
+        owns = {
+            chunk: ([] if p.own_passage_in_background else generation.chunk_sentences(chunk))
+            for _, chunk in best_chunk.values()
+        }
+        # One search for the whole question: every background is a prefix of the longest one needed (+1: the
+        # candidate itself, left out when own_passage_in_background).
+        longest = p.background_size + max(len(own) for own in owns.values()) + 1
+        ranked_scores = generation.top_sentence_scores(vector, longest, exclude=exclude)
         backgrounds: dict[int, np.ndarray] = {}
         wants_time = asks_for_time(query.text)
         wants_definition = asks_for_definition(query.text)
@@ -135,10 +143,10 @@ class Composer:
             sentence = generation.sentence(position)
             dense, chunk = best_chunk[position]
             if p.own_passage_in_background:
-                others = self._background(vector, [position], exclude)
+                others = self._background(vector, [position], ranked_scores)
             else:
                 if chunk not in backgrounds:
-                    backgrounds[chunk] = self._background(vector, generation.chunk_sentences(chunk), exclude)
+                    backgrounds[chunk] = self._background(vector, owns[chunk], ranked_scores)
                 others = backgrounds[chunk]
             # What the question asks for (a time, a definition) orders the answers but is no evidence
             # that the corpus answers at all: `cue` is kept apart so abstaining can leave it out.
@@ -156,13 +164,13 @@ class Composer:
         result.sort(key=lambda c: -c.score)
         return result
 
-    def _background(self, vector: np.ndarray, own: list[int], exclude: frozenset[str]) -> np.ndarray:
-        """The best cosines of the question with the corpus's sentences other than the `own` ones (excluded
-        documents' cannot count), padded with the floor for a corpus too small to fill it."""
+    def _background(self, vector: np.ndarray, own: list[int], ranked_scores: np.ndarray) -> np.ndarray:
+        """The best cosines of the question with the corpus's sentences other than the `own` ones, from the
+        question's best sentence cosines (`ranked_scores`, best first), padded with the floor for a small corpus."""
         p = self.params
         generation = self.retriever.generation
         size = p.background_size + len(own)
-        best = generation.top_sentence_scores(vector, size, exclude=exclude)
+        best = ranked_scores[:size]
         best = np.concatenate([best, np.full(size - len(best), p.background_floor)])
         for position in own:
             # Drop one copy of each own sentence's value (or the nearest one when it is not among the best).
