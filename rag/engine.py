@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import errno
 import logging
-import sqlite3
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import get_args
@@ -21,7 +18,6 @@ from rag.errors import (
     IndexIncompatibleError,
     InvalidInputError,
     RagError,
-    StorageFullError,
 )
 from rag.indexing.cluster import ClusterEmbedding
 from rag.indexing.indexer import Indexer
@@ -35,6 +31,7 @@ from rag.reading.chunking import Chunker
 from rag.reading.documents import Document, TextWindow
 from rag.reading.titles import DEFAULT_UNTITLED
 from rag.search.retrieval import Query, Results
+from rag.storage.files import disk_full_refused
 from rag.storage.generation import Generation
 from rag.storage.segments import StoredDocument
 from rag.storage.store import IndexStore
@@ -225,26 +222,6 @@ class RagEngine:
         )
         return Indexer(self.store, builder, keep_generations=self.settings.keep_generations, loaded=held)
 
-    @contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Turn a full disk into a StorageFullError; the generation in service is untouched."""
-        try:
-            yield
-        except OSError as exc:
-            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
-                raise
-            raise StorageFullError(self._full_message(exc)) from exc
-        except sqlite3.OperationalError as exc:
-            if "full" not in str(exc):
-                raise
-            raise StorageFullError(self._full_message(exc)) from exc
-
-    def _full_message(self, exc: Exception) -> str:
-        return (
-            f"the disk holding {self.settings.index_dir} is full ({exc}); nothing was changed: "
-            "free some space and retry"
-        )
-
     def reindex(
         self,
         paths: Sequence[Path] = (),
@@ -259,7 +236,7 @@ class RagEngine:
         Known folders that are missing keep their documents unless `prune` is set. With `cluster`, the texts to
         embed are embedded on the Ray cluster at RAG_RAY_ADDRESS (default 'auto').
         """
-        with self._writing():
+        with disk_full_refused(self.settings.index_dir):
             indexer = self._indexer(cluster=cluster)
             report = indexer.reindex(paths, dry_run=dry_run, progress=progress, prune=prune)
         self._loader.adopt()
@@ -267,20 +244,20 @@ class RagEngine:
 
     def add_document(self, document: Document) -> ReindexReport:
         """Add or replace (same id) one document given directly, e.g. over HTTP."""
-        with self._writing():
+        with disk_full_refused(self.settings.index_dir):
             report = self._indexer().add([document])
         self._loader.adopt()
         return report
 
     def remove_document(self, doc_id: str) -> ReindexReport:
-        with self._writing():
+        with disk_full_refused(self.settings.index_dir):
             report = self._indexer().remove([doc_id])
         self._loader.adopt()
         return report
 
     def compact(self) -> ReindexReport:
         """Merge all segments into one, without deleted rows; answers stay the same."""
-        with self._writing():
+        with disk_full_refused(self.settings.index_dir):
             report = self._indexer().compact()
         self._loader.adopt()
         return report

@@ -7,18 +7,14 @@ small segments are merged along the way (rag.storage.compaction).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-
-from filelock import FileLock, Timeout
 
 from rag.errors import (
     DocumentConflictError,
     DocumentError,
     DocumentNotFoundError,
-    IndexBusyError,
     IndexCorruptError,
 )
 from rag.indexing.legacy import migrate
@@ -32,8 +28,6 @@ from rag.storage.generation import Generation
 from rag.storage.segments import StoredDocument, read_documents
 from rag.storage.source_book import SourceBook
 from rag.storage.store import IndexStore
-
-LOCK_FILE = ".lock"
 
 
 def _within(source: str, path: str) -> bool:
@@ -101,7 +95,7 @@ class Indexer:
 
         A known root that is missing keeps its documents (reported), unless `prune` drops them.
         """
-        with self._writer():
+        with self.store.writer(timeout=self.lock_timeout):
             previous = self._previous()
             known = self._sources(previous)
             targets = resolve(paths, known) if paths else (known or [BUNDLED_SOURCE])
@@ -132,14 +126,14 @@ class Indexer:
 
     def add(self, documents: Sequence[Document]) -> ReindexReport:
         """Add documents given directly (not files), or replace those with the same ids."""
-        with self._writer():
+        with self.store.writer(timeout=self.lock_timeout):
             previous = self._previous()
             self._check_ids(documents, previous.documents if previous else {})
             return self._commit(previous, documents, [], self._sources(previous), [])
 
     def replace_all(self, paths: Sequence[Path], *, progress: bool = False) -> ReindexReport:
         """Make the index hold exactly the files under `paths` (evaluation corpora)."""
-        with self._writer():
+        with self.store.writer(timeout=self.lock_timeout):
             previous = self._previous()
             old = previous.documents if previous else {}
             targets = resolve(paths, [])
@@ -149,7 +143,7 @@ class Indexer:
             return self._commit(previous, documents, gone, targets, skipped, progress=progress)
 
     def remove(self, doc_ids: Sequence[str]) -> ReindexReport:
-        with self._writer():
+        with self.store.writer(timeout=self.lock_timeout):
             previous = self._previous()
             old = previous.documents if previous else {}
             unknown = sorted(set(doc_ids) - set(old))
@@ -159,7 +153,7 @@ class Indexer:
 
     def compact(self) -> ReindexReport:
         """Merge every segment into one without deleted rows (answers stay the same)."""
-        with self._writer():
+        with self.store.writer(timeout=self.lock_timeout):
             started = time.perf_counter()
             previous = self._previous()
             if previous is None:
@@ -181,21 +175,6 @@ class Indexer:
                 f"id {document.id!r} already belongs to a document from {before.document.source}; "
                 f"give this one another id, or remove that one first ('rag rm {document.id}')"
             )
-
-    @contextmanager
-    def _writer(self) -> Iterator[None]:
-        self.store.root.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(self.store.root / LOCK_FILE, timeout=self.lock_timeout)
-        try:
-            lock.acquire()
-        except Timeout as exc:
-            raise IndexBusyError(
-                f"another process is writing the index in {self.store.root}; try again when it finishes"
-            ) from exc
-        try:
-            yield
-        finally:
-            lock.release()
 
     def _commit(
         self,

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from rag.errors import StorageFullError
 
 
 def sha256(path: Path) -> str:
@@ -37,3 +43,23 @@ def write_atomic(path: Path, text: str) -> None:
         os.fsync(handle.fileno())
     os.replace(temporary, path)
     fsync_dir(path.parent)
+
+
+@contextmanager
+def disk_full_refused(directory: Path) -> Iterator[None]:
+    """Turn a full disk while writing under `directory` into a StorageFullError (the writes are atomic, so the
+    generation in service is untouched)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise StorageFullError(_full(directory, exc)) from exc
+    except sqlite3.OperationalError as exc:
+        if "full" not in str(exc):
+            raise
+        raise StorageFullError(_full(directory, exc)) from exc
+
+
+def _full(directory: Path, exc: Exception) -> str:
+    return f"the disk holding {directory} is full ({exc}); nothing was changed: free some space and retry"

@@ -15,11 +15,14 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rag.errors import IndexCorruptError, IndexIncompatibleError, IndexNotFoundError
+from filelock import FileLock, Timeout
+
+from rag.errors import IndexBusyError, IndexCorruptError, IndexIncompatibleError, IndexNotFoundError
 from rag.storage.entries import SegmentEntry, Snapshot
 from rag.storage.files import fsync_dir, write_atomic
 from rag.storage.generation import Generation, Part
@@ -41,6 +44,7 @@ GENERATIONS = "generations"
 SEGMENTS = "segments"
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+LOCK_FILE = ".lock"
 
 
 class IndexStore:
@@ -181,6 +185,22 @@ class IndexStore:
             except (IndexCorruptError, IndexIncompatibleError):
                 continue
         return None
+
+    @contextmanager
+    def writer(self, *, timeout: float) -> Iterator[None]:
+        """Hold the index's one writer lock (a file lock shared by the CLI and servers) for the block."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(self.root / LOCK_FILE, timeout=timeout)
+        try:
+            lock.acquire()
+        except Timeout as exc:
+            raise IndexBusyError(
+                f"another process is writing the index in {self.root}; try again when it finishes"
+            ) from exc
+        try:
+            yield
+        finally:
+            lock.release()
 
     def add_segment(self, content: SegmentContent, *, model: str) -> SegmentEntry:
         """Write `content` as a new segment (not yet in any generation)."""
