@@ -137,11 +137,6 @@ class RagEngine:
         hits = loaded.retriever.search(self._query(loaded, query.strip()), k=k)
         return Results(query, hits, loaded.generation.name, loaded.generation.model)
 
-    def rank_documents(self, query: str, *, k: int) -> list[tuple[str, float]]:
-        """Document ids ranked by their best passage (retrieval evaluation)."""
-        loaded = self._loader.current()
-        return loaded.retriever.rank_documents(self._query(loaded, query), k=k)
-
     def in_service(self) -> InService:
         """The generation answers come from now, with its retriever and composer (benchmarks score these)."""
         return self._loader.current()

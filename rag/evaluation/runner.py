@@ -242,12 +242,22 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
 
 
 def evaluate_beir(
-    settings: Settings, embedder: Embedder, folder: Path, *, limit: int | None = None, form: FileForm = "md"
+    settings: Settings,
+    embedder: Embedder,
+    folder: Path,
+    *,
+    limit: int | None = None,
+    form: FileForm = "md",
+    sentences: bool = False,
 ) -> dict[str, Any]:
-    """nDCG@10, Recall@10/100 and MRR@10 of document ranking on a BEIR folder's test queries."""
+    """nDCG@10, Recall@10/100 and MRR@10 of document ranking on a BEIR folder's test queries.
+
+    Chunks only by default (ranking needs no sentences, and they cost most of the embedding); `sentences`
+    indexes them as `rag reindex` does, so documents are also raised by their best sentence.
+    """
     documents = read_corpus(folder / "corpus.jsonl")
     engine, ids, index_seconds = evaluation_engine(
-        settings, embedder, documents, name=folder.name, form=form, sentences=False
+        settings, embedder, documents, name=folder.name, form=form, sentences=sentences
     )
     qrels = read_qrels(folder / "qrels" / "test.tsv")
     queries = [q for q in read_jsonl(folder / "queries.jsonl") if str(q["_id"]) in qrels][:limit]
@@ -255,7 +265,10 @@ def evaluate_beir(
     latencies = []
     for query in tqdm(queries, desc="ranking", unit="query"):
         started = time.perf_counter()
-        ranked = [ids[doc] for doc, _ in engine.rank_documents(str(query["text"]), k=100)]
+        text = str(query["text"])
+        served = engine.in_service()
+        prepared = served.retriever.prepare(text, engine.embedder.embed_queries([text])[0])
+        ranked = [ids[doc] for doc, _ in served.retriever.rank_documents(prepared, k=100)]
         latencies.append(time.perf_counter() - started)
         relevant = qrels[str(query["_id"])]
         rows["ndcg@10"].append(ndcg_at(ranked, relevant, 10))
