@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -18,6 +22,7 @@ from rag import RagEngine
 from rag.errors import ClusterError
 from rag.indexing import cluster as cluster_module
 from rag.indexing.cluster import ClusterEmbedding
+from rag.indexing.report import ReindexReport
 from rag.model.embedding import SentenceTransformerEmbedder, Vectors
 from rag.storage.generation import Generation
 from rag.storage.store import IndexStore
@@ -36,6 +41,8 @@ DOCS = {
     "batik.md": "# Batik\n\nBatik is a technique of wax-resist dyeing applied to cloth. UNESCO designated Indonesian "
     "batik as a Masterpiece of Oral and Intangible Heritage of Humanity in 2009.\n",
 }
+# Seconds an embedding actor runs before the fault test kills it.
+ACTOR_KILLED_AFTER = 1.5
 QUESTIONS = ["How long is Lake Toba?", "When did UNESCO recognise Indonesian batik?"]
 
 
@@ -197,29 +204,140 @@ def test_reindex_on_an_unreachable_cluster_prints_one_line(tmp_path: Path) -> No
     assert not (tmp_path / "index" / "CURRENT").exists()
 
 
-def test_two_serve_replicas_answer_with_exact_citations(
+def _actor_pids() -> list[int]:
+    """The processes of Ray Data's embedding actors (Ray titles them after the map they run)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if entry.name.isdigit() and b"MapWorker" in command and b"EmbedderActor" in command:
+            pids.append(int(entry.name))
+    return pids
+
+
+def test_a_worker_killed_during_a_job_is_replaced_and_the_old_generation_served_meanwhile(
     cluster: str, embedder: SentenceTransformerEmbedder, tmp_path: Path
 ) -> None:
+    folder = _folder(tmp_path / "docs")
+    engine = _on_cluster(tmp_path / "index", cluster, embedder)
+    engine.reindex([folder], cluster=True)
+    served, cached_before = engine.store.current_name(), _cached_keys(tmp_path / "index")
+    # Enough new texts that the job is still running when one of its actors is killed.
+    for n in range(40):
+        (folder / f"island-{n}.md").write_text(
+            f"# Island {n}\n\nIsland number {n} lies {n + 3} kilometres off the coast of Flores. "
+            f"About {n * 120 + 7} people live there, most of them fishing for tuna. A ferry calls {n % 6 + 1} "
+            "times a week.\n",
+            encoding="utf-8",
+        )
+    outcome: list[object] = []
+    earlier = set(_actor_pids())  # actors of earlier jobs, if any still linger
+    job = threading.Thread(target=lambda: outcome.append(engine.reindex([folder], cluster=True)))
+    job.start()
+    killed, seen = None, 0.0
+    while job.is_alive() and killed is None:
+        pids = [pid for pid in _actor_pids() if pid not in earlier]
+        seen = seen or (time.monotonic() if pids else 0.0)
+        # Vectors come back only when the whole job is done, so the actor is killed a while after it started
+        # (its model loaded, embedding its first batch) rather than after its first results.
+        if pids and time.monotonic() - seen > ACTOR_KILLED_AFTER:
+            assert engine.store.current_name() == served
+            killed = pids[0]
+            os.kill(killed, signal.SIGKILL)
+        job.join(timeout=0.05)
+    job.join()
+    assert killed is not None, "the job ended before an embedding actor could be killed"
+    # Ray restarted the actor and retried its batch: the same run completed, and built what the local path builds.
+    [report] = outcome
+    assert isinstance(report, ReindexReport) and len(report.added) == 40
+    assert engine.store.current_name() != served
+    local = RagEngine(make_settings(tmp_path / "local"), embedder=embedder, store=IndexStore(tmp_path / "local"))
+    local.reindex([folder])
+    mine, theirs = local.in_service().generation, engine.in_service().generation
+    assert sorted(_spans(theirs)[1]) == sorted(_spans(mine)[1])
+    assert report.texts_embedded == len(_cached_keys(tmp_path / "index")) - len(cached_before)
+
+
+@pytest.fixture(scope="module")
+def replicas(
+    cluster: str, embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, RagEngine]]:
+    """Two Serve replicas over an index of DOCS; their proxy's URL and a local engine over the same index."""
     from ray import serve
 
     from service.cluster import APP_NAME, serve_replicas
 
-    folder = _folder(tmp_path / "docs")
-    local = RagEngine(make_settings(tmp_path / "index"), embedder=embedder, store=IndexStore(tmp_path / "index"))
+    root = tmp_path_factory.mktemp("serve")
+    folder = _folder(root / "docs")
+    local = RagEngine(make_settings(root / "index"), embedder=embedder, store=IndexStore(root / "index"))
     local.reindex([folder])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    serve_replicas(make_settings(tmp_path / "index"), replicas=2, host="127.0.0.1", port=port, blocking=False)
+    serve_replicas(make_settings(root / "index"), replicas=2, host="127.0.0.1", port=port, blocking=False)
     try:
         [deployment] = serve.status().applications[APP_NAME].deployments.values()
         assert deployment.replica_states == {"RUNNING": 2}
-        for question in QUESTIONS:
-            body = httpx.post(f"http://127.0.0.1:{port}/ask", json={"question": question}, timeout=60).json()
-            reference = local.ask(question)
-            assert body["answer"] == reference.text and body["citations"]
-            for citation in body["citations"]:
-                text = local.document_text(citation["document_id"]).text
-                assert text[citation["start"] : citation["end"]] == citation["quote"]
+        yield f"http://127.0.0.1:{port}", local
     finally:
         serve.shutdown()  # type: ignore[no-untyped-call]
+
+
+def test_two_serve_replicas_answer_with_exact_citations(replicas: tuple[str, RagEngine]) -> None:
+    url, local = replicas
+    for question in QUESTIONS:
+        body = httpx.post(f"{url}/ask", json={"question": question}, timeout=60).json()
+        reference = local.ask(question)
+        assert body["answer"] == reference.text and body["citations"]
+        for citation in body["citations"]:
+            text = local.document_text(citation["document_id"]).text
+            assert text[citation["start"] : citation["end"]] == citation["quote"]
+
+
+def _add(url: str, name: str, text: str) -> str:
+    response = httpx.post(f"{url}/documents", files={"file": (name, text.encode(), "text/markdown")}, timeout=120)
+    assert response.status_code == 200, response.text
+    [doc_id] = response.json()["added"]
+    return str(doc_id)
+
+
+def test_a_document_added_through_one_replica_is_answered_by_both(replicas: tuple[str, RagEngine]) -> None:
+    url, _ = replicas
+    doc_id = _add(
+        url,
+        "rafflesia.md",
+        "# Rafflesia\n\nRafflesia arnoldii has the largest single flower of any plant. Its flower can reach a "
+        "diameter of about one metre and smells of rotting flesh.\n",
+    )
+    # The proxy spreads questions over both replicas; the one that did not write adopts the new generation in
+    # the background. Twenty answers in a row from it can come from one replica only with odds of 2**-20.
+    in_a_row = 0
+    for _ in range(300):
+        body = httpx.post(f"{url}/ask", json={"question": "How wide is the flower of Rafflesia?"}, timeout=60).json()
+        cited = {c["document_id"] for c in body["citations"]}
+        in_a_row = in_a_row + 1 if doc_id in cited else 0
+        if in_a_row == 20:
+            break
+    assert in_a_row == 20
+
+
+def test_a_burst_of_questions_during_publishes_has_no_errors(replicas: tuple[str, RagEngine]) -> None:
+    url, _ = replicas
+    stop = threading.Event()
+
+    def ask_until_stopped(question: str) -> list[int]:
+        statuses: list[int] = []
+        with httpx.Client(timeout=120) as client:
+            while not stop.is_set() or not statuses:
+                statuses.append(client.post(f"{url}/ask", json={"question": question}).status_code)
+        return statuses
+
+    with ThreadPoolExecutor(8) as pool:
+        askers = [pool.submit(ask_until_stopped, QUESTIONS[n % len(QUESTIONS)]) for n in range(8)]
+        for n in range(3):
+            _add(url, f"volcano-{n}.md", f"# Volcano {n}\n\nVolcano {n} last erupted in {1900 + 7 * n}.\n")
+        stop.set()
+        statuses = [status for asker in askers for status in asker.result()]
+    assert len(statuses) >= 8 and set(statuses) == {200}
