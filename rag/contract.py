@@ -145,6 +145,11 @@ class DocumentOut(BaseModel):
     hash: str
     characters: int
     chunks: int
+    language: str | None = Field(
+        None,
+        description="ISO 639-1 code of the language most of the text is in, as identified when indexed (a text too "
+        "short to tell takes the default, Indonesian).",
+    )
     added_at: float
     updated_at: float
 
@@ -158,6 +163,7 @@ class DocumentOut(BaseModel):
             hash=document.hash,
             characters=len(document.text),
             chunks=stored.chunk_count,
+            language=stored.language or None,
             added_at=stored.added_at,
             updated_at=stored.updated_at,
         )

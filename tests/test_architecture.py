@@ -85,3 +85,19 @@ def test_the_service_uses_only_names_rag_exports() -> None:
             if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "rag":
                 assert node.module == "rag", f"{path.name} imports {node.module}"
                 assert all(alias.name in rag.__all__ for alias in node.names)
+
+
+def test_every_exported_name_resolves_and_is_typed_where_it_lives() -> None:
+    """rag/__init__ names its exports three times (for mypy, for lazy loading, in __all__): they must agree."""
+    tree = ast.parse((ROOT / "rag" / "__init__.py").read_text(encoding="utf-8"))
+    typed = {
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("rag.")
+        for alias in node.names
+    }
+    lazy = {(module, name) for name, module in rag._MODULE_OF.items()}
+    assert typed == lazy
+    assert sorted(rag.__all__) == sorted(rag._MODULE_OF)
+    for name in rag.__all__:
+        assert getattr(rag, name) is not None

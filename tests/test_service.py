@@ -85,6 +85,20 @@ def test_documents_lists_the_article(client: TestClient) -> None:
     assert document["id"] == "ballerina_id.txt"
     assert document["chunks"] > 5
     assert len(document["hash"]) == 64
+    assert document["language"] == "id"
+
+
+def test_each_document_is_listed_with_its_language(fresh_engine: RagEngine, tmp_path: Path) -> None:
+    client = TestClient(create_app(make_settings(tmp_path / "index"), engine=fresh_engine))
+    texts = {
+        "volga": "Волга — крупнейшая река Европы. Она впадает в Каспийское море и течёт через всю центральную Россию.",
+        "bromo": "Gunung Bromo adalah gunung berapi aktif yang terletak di Jawa Timur dan sering dikunjungi wisatawan.",
+        "thames": "The Thames is a river that flows through southern England, including the city of London.",
+    }
+    for doc_id, text in texts.items():
+        assert client.post("/documents", json={"id": doc_id, "text": text}).status_code == 200
+    listed = {d["id"]: d["language"] for d in client.get("/documents").json()}
+    assert listed == {"volga": "ru", "bromo": "id", "thames": "en"}
 
 
 def test_health_reports_the_generation(client: TestClient, engine: RagEngine) -> None:

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from rag.errors import IndexCorruptError
+from rag.language.identification import code_of
+from rag.language.tokens import LANGUAGES
 from rag.model.embedding import Vectors
 from rag.reading.documents import Document, Span
 from rag.storage.files import fsync_dir, fsync_file, sha256, write_atomic
@@ -58,6 +60,9 @@ class StoredDocument:
     updated_at: float
     chunk_count: int = 0
     sentence_count: int = 0
+    # ISO 639-1 code of the language most of its text is in ('' when none was recognised): each chunk's language
+    # is recorded with the postings, a document's is read from its chunks when its segment is loaded.
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -248,6 +253,17 @@ class Segment:
         self.chunk_docs = np.array([number[c.doc_id] for c in self.chunks], dtype=np.int64)
         self.sentence_docs = np.array([number[s.doc_id] for s in self.sentences], dtype=np.int64)
         self.chunk_sentences = overlaps(self.chunks, self.sentences)
+        self.documents = {
+            doc_id: replace(d, language=self._language(number[doc_id])) for doc_id, d in self.documents.items()
+        }
+
+    def _language(self, doc: int) -> str:
+        """The language of most of a document's characters, by its chunks' recorded languages."""
+        weights: dict[int, int] = {}
+        for position in np.flatnonzero(self.chunk_docs == doc):
+            language = int(self.postings.languages[position])
+            weights[language] = weights.get(language, 0) + len(self.chunks[position].text)
+        return code_of(LANGUAGES[max(weights, key=weights.__getitem__)]) if weights else ""
 
     def rows_of(self, doc_ids: frozenset[str]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """(chunk mask, sentence mask) of the rows belonging to `doc_ids`."""
