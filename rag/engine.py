@@ -19,7 +19,7 @@ from rag.errors import (
     InvalidInputError,
     RagError,
 )
-from rag.indexing.cluster import ClusterEmbedding
+from rag.indexing.cluster import ClusterWriter
 from rag.indexing.indexer import Indexer
 from rag.indexing.report import ReindexReport
 from rag.indexing.segment_builder import SegmentBuilder
@@ -205,7 +205,7 @@ class RagEngine:
         on_cluster = None
         if cluster:
             address, settings = self.settings.ray_address or "auto", self.settings
-            on_cluster = ClusterEmbedding.join(address, model_dir=settings.model_dir, batch_size=settings.batch_size)
+            on_cluster = ClusterWriter.join(address, model_dir=settings.model_dir, batch_size=settings.batch_size)
         builder = SegmentBuilder(
             self.embedder,
             self.cache,
@@ -213,9 +213,10 @@ class RagEngine:
             sentences=sentences,
             untitled=self._untitled(held),
             chunk_vectors=self.settings.chunk_vectors,
-            cluster=on_cluster,
         )
-        return Indexer(self.store, builder, keep_generations=self.settings.keep_generations, loaded=held)
+        return Indexer(
+            self.store, builder, keep_generations=self.settings.keep_generations, loaded=held, cluster=on_cluster
+        )
 
     def reindex(
         self,
@@ -228,8 +229,9 @@ class RagEngine:
     ) -> ReindexReport:
         """Index the given files and folders; with none, rescan every known one (the bundled article at first).
 
-        Known folders that are missing keep their documents unless `prune` is set. With `cluster`, the texts to
-        embed are embedded on the Ray cluster at RAG_RAY_ADDRESS (default 'auto').
+        Known folders that are missing keep their documents unless `prune` is set. With `cluster`, the documents
+        with texts to embed are chunked, embedded and written into segments on the Ray cluster at RAG_RAY_ADDRESS
+        (default 'auto'); this process verifies and publishes them.
         """
         with disk_full_refused(self.settings.index_dir):
             indexer = self._indexer(cluster=cluster)

@@ -21,7 +21,7 @@ import pytest
 from rag import RagEngine
 from rag.errors import ClusterError
 from rag.indexing import cluster as cluster_module
-from rag.indexing.cluster import ClusterEmbedding
+from rag.indexing.cluster import ClusterWriter
 from rag.indexing.report import ReindexReport
 from rag.model.embedding import SentenceTransformerEmbedder, Vectors
 from rag.storage.generation import Generation
@@ -125,6 +125,8 @@ def test_an_index_built_on_the_cluster_equals_the_local_one(
     remote_report = remote.reindex([folder], cluster=True)
     assert remote_report.texts_embedded == local_report.texts_embedded > 0
     mine, theirs = local.in_service().generation, remote.in_service().generation
+    # One segment written by each node's actor (the driver's model cannot embed a document), in document order.
+    assert len(theirs.parts) == 2 and len(mine.parts) == 1
     assert [(d.document.id, d.document.hash, d.chunk_count, d.sentence_count) for d in theirs.documents()] == [
         (d.document.id, d.document.hash, d.chunk_count, d.sentence_count) for d in mine.documents()
     ]
@@ -188,7 +190,7 @@ def test_a_failed_cluster_job_leaves_the_index_as_it_was(
 def test_without_ray_installed_joining_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(cluster_module.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ClusterError, match=r"pip install 'rag-cited\[cluster\]'.*ray start --head"):
-        ClusterEmbedding.join("auto", model_dir=tmp_path, batch_size=16)
+        ClusterWriter.join("auto", model_dir=tmp_path, batch_size=16)
 
 
 def test_reindex_on_an_unreachable_cluster_prints_one_line(tmp_path: Path) -> None:
@@ -212,7 +214,7 @@ def _actor_pids() -> list[int]:
             command = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if entry.name.isdigit() and b"MapWorker" in command and b"EmbedderActor" in command:
+        if entry.name.isdigit() and b"MapWorker" in command and b"SegmentWriter" in command:
             pids.append(int(entry.name))
     return pids
 
@@ -240,8 +242,8 @@ def test_a_worker_killed_during_a_job_is_replaced_and_the_old_generation_served_
     while job.is_alive() and killed is None:
         pids = [pid for pid in _actor_pids() if pid not in earlier]
         seen = seen or (time.monotonic() if pids else 0.0)
-        # Vectors come back only when the whole job is done, so the actor is killed a while after it started
-        # (its model loaded, embedding its first batch) rather than after its first results.
+        # An actor's results come back only when its whole segment is written, so it is killed a while after it
+        # started (its model loaded, embedding its group) rather than after its first results.
         if pids and time.monotonic() - seen > ACTOR_KILLED_AFTER:
             assert engine.store.current_name() == served
             killed = pids[0]

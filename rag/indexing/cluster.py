@@ -1,56 +1,93 @@
-"""Embedding on a Ray cluster: the texts missing from the vector cache go to an actor pool, their vectors come back.
+"""Indexing on a Ray cluster: the documents with texts missing from the vector cache go to a pool of actors, each
+of which chunks, embeds and writes segments into the shared index directory; the driver checks them and publishes.
 
-Only the embedding (the expensive part) runs on the cluster; the driver scans, chunks, writes the segment and
-publishes as a local reindex does. Ray is imported inside functions only: without it nothing here is loaded.
+The driver scans, diffs and plans as a local reindex does, sends each group of documents with the vectors the
+cache already holds for it, stores the new vectors the workers send back in the cache, verifies every segment
+against its digest and publishes the generation (one writer, the usual commit protocol). Ray is imported inside
+functions only: without it nothing here is loaded.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
+import pickle
 import re
+import shutil
 import socket
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
-from rag.errors import ClusterError
+from rag.errors import ClusterError, IndexCorruptError
+from rag.indexing.segment_builder import Plan, SegmentBuilder
 from rag.model.backends import backend_of, base_model
-from rag.model.embedding import SentenceTransformerEmbedder
-from rag.storage.vector_cache import VectorCache, text_key
+from rag.model.embedding import SentenceTransformerEmbedder, Vectors
+from rag.reading.chunking import Chunker
+from rag.storage.entries import SegmentEntry
+from rag.storage.segments import StoredDocument, verify_segment
+from rag.storage.store import IndexStore
+from rag.storage.vector_cache import MemoryCache
 
 INSTALL = "pip install 'rag-cited[cluster]' on every node"
 START = "start one with 'ray start --head' (and 'ray start --address=HEAD:6379' on the workers)"
-# Rows per Ray Data batch: as many texts as the local path embeds between two cache writes.
-ROWS_PER_BATCH = 64
+# Texts to embed per segment a worker writes: about a minute of one core's embedding, long enough that a job
+# pays for its scheduling and short enough that progress moves and a retried job loses little.
+TEXTS_PER_SEGMENT = 2000
 # Seconds to wait for a cluster's address to accept a connection (ray.init itself retries for minutes).
 PROBE_SECONDS = 5.0
 
 
-class EmbedderActor:
-    """A Ray Data callable class: each actor loads the model once, then embeds batches of (key, title, text)."""
+class SegmentWriter:
+    """A Ray Data callable class: each actor loads the model once, then turns each job (a group of documents and
+    the cached vectors of their texts) into one segment written under the index directory."""
 
-    def __init__(self, model: str, model_dir: str, batch_size: int) -> None:
+    def __init__(
+        self, model: str, model_dir: str, batch_size: int, root: str, graph_min_rows: int, recipe: str
+    ) -> None:
         self.embedder = SentenceTransformerEmbedder(
             base_model(model), model_dir=Path(model_dir), batch_size=batch_size, backend=backend_of(model)
         )
         if self.embedder.model_name != model:
             raise ClusterError(f"a worker makes {self.embedder.model_name} vectors, the index needs {model}")
+        self.store = IndexStore(Path(root), graph_min_rows=graph_min_rows)
+        self.recipe: dict[str, Any] = json.loads(recipe)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        titles = [str(t) for t in batch["title"]]
-        vectors = self.embedder.embed_documents([str(t) for t in batch["text"]], titles=titles)
-        return {"key": batch["key"], "vector": vectors}
+        entries, fresh = [], []
+        for job in batch["job"]:
+            documents, known = pickle.loads(job)
+            cache = MemoryCache(known)
+            recipe = self.recipe
+            builder = SegmentBuilder(
+                self.embedder,
+                cache,
+                Chunker(size=recipe["size"], overlap=recipe["overlap"]),
+                sentences=recipe["sentences"],
+                untitled=recipe["untitled"],
+                chunk_vectors=recipe["chunk_vectors"],
+            )
+            content, _ = builder.build(builder.plan(documents), progress=False)
+            entry = self.store.add_segment(content, model=self.embedder.model_name)
+            entries.append(json.dumps(entry.to_json()))
+            fresh.append(pickle.dumps(cache.fresh))
+        return {
+            "group": batch["group"],
+            "entry": np.array(entries, dtype=object),
+            "fresh": np.array(fresh, dtype=object),
+        }
 
 
 @dataclass(frozen=True)
-class ClusterEmbedding:
-    """Fills the vector cache on a Ray cluster: one model load per actor, the index's own model and backend.
+class ClusterWriter:
+    """Writes the segments of a reindex on a Ray cluster: one model load per actor, the index's own model and backend.
 
     Made by `join`, which connects first: a missing or unreachable cluster fails before anything is scanned.
     One actor per alive node with a CPU, as the onnx backends run one on every core of its node (onnxruntime sizes
@@ -62,58 +99,98 @@ class ClusterEmbedding:
     batch_size: int
 
     @classmethod
-    def join(cls, address: str, *, model_dir: Path, batch_size: int) -> ClusterEmbedding:
-        """Join the cluster at `address` (see `connect`), then embed there."""
+    def join(cls, address: str, *, model_dir: Path, batch_size: int) -> ClusterWriter:
+        """Join the cluster at `address` (see `connect`), then index there."""
         connect(address)
         return cls(model_dir, batch_size)
 
-    def fill(
-        self,
-        cache: VectorCache,
-        model: str,
-        texts: Sequence[tuple[str, str]],
-        *,
-        on_batch: Callable[[int], object] | None = None,
-    ) -> int:
-        """Embed on the cluster the (title, text) pairs the cache lacks, store them, return how many there were."""
-        keys = [text_key(text, title) for title, text in texts]
-        known = cache.lookup(model, sorted(set(keys)))
-        missing = {key: pair for key, pair in zip(keys, texts, strict=True) if key not in known}
-        if not missing:
-            return 0
+    def write(
+        self, store: IndexStore, builder: SegmentBuilder, plan: Plan, *, progress: bool
+    ) -> tuple[list[SegmentEntry], int]:
+        """The planned documents as segments written by the cluster and verified here, and how many texts the
+        workers embedded. A failed job leaves no segment listed anywhere (those it wrote go at the next prune)."""
+        model = builder.embedder.model_name
+        keys = plan.keys_by_document()
+        known = builder.cache.lookup(model, sorted({k for own in keys.values() for k in own}))
+        missing = {doc: {k for k in own if k not in known} for doc, own in keys.items()}
         ray = _data()
-        rows = [{"key": key, "title": title, "text": text} for key, (title, text) in missing.items()]
-        # Sorted by length so that batches pad little, as the local path does.
-        rows.sort(key=lambda row: len(row["text"]))
-        blocks = -(-len(rows) // ROWS_PER_BATCH)
         nodes = [n for n in ray.nodes() if n["Alive"] and n["Resources"].get("CPU", 0) >= 1]
-        # No more actors than batches: each actor loads the model, which only pays for itself over batches.
-        actors = min(blocks, max(1, len(nodes)))
-        # Ray Data spreads the actors over the nodes (its default scheduling strategy).
-        dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
-            EmbedderActor,
-            fn_constructor_kwargs={"model": model, "model_dir": str(self.model_dir), "batch_size": self.batch_size},
-            batch_size=ROWS_PER_BATCH,
+        groups = _groups(plan.documents, {doc: len(own) for doc, own in missing.items()}, at_least=len(nodes))
+        rows = []
+        for n, group in enumerate(groups):
+            held = {k: known[k] for d in group for k in keys.get(d.document.id, []) if k in known}
+            rows.append({"group": n, "job": pickle.dumps((group, held))})
+        recipe = {
+            "size": builder.chunker.size,
+            "overlap": builder.chunker.overlap,
+            "sentences": builder.sentences,
+            "untitled": builder.untitled,
+            "chunk_vectors": builder.chunk_vectors,
+        }
+        dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
+            SegmentWriter,
+            fn_constructor_kwargs={
+                "model": model,
+                "model_dir": str(self.model_dir),
+                "batch_size": self.batch_size,
+                "root": str(store.root),
+                "graph_min_rows": store.graph_min_rows,
+                "recipe": json.dumps(recipe),
+            },
+            batch_size=1,
             batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=actors),
+            # No more actors than groups: each actor loads the model, which only pays for itself over a job.
+            compute=ray.data.ActorPoolStrategy(size=min(len(rows), max(1, len(nodes)))),
             num_cpus=1,
         )
-        stored = 0
+        written: dict[int, SegmentEntry] = {}
+        fresh: dict[str, Vectors] = {}
+        pending = len(set().union(*missing.values()))
         try:
-            for batch in dataset.iter_batches(batch_size=ROWS_PER_BATCH, batch_format="numpy"):
-                # Stored as batches arrive: a job that fails later keeps the work done for the next run.
-                vectors = np.asarray(batch["vector"], dtype=np.float32)
-                cache.store(model, {str(key): vector for key, vector in zip(batch["key"], vectors, strict=True)})
-                stored += len(vectors)
-                if on_batch is not None:
-                    on_batch(len(vectors))
-        except ray.exceptions.RayError as exc:
-            raise ClusterError(
-                f"the embedding job on the cluster failed: {_cause(exc)}; the index is unchanged"
-            ) from exc
-        if stored != len(rows):
-            raise ClusterError(f"the cluster returned {stored} vectors for {len(rows)} texts; the index is unchanged")
-        return stored
+            with tqdm(total=pending, desc="embedding", unit="text", disable=not progress or not pending) as bar:
+                for batch in dataset.iter_batches(batch_size=1, batch_format="numpy"):
+                    for group, entry, vectors in zip(batch["group"], batch["entry"], batch["fresh"], strict=True):
+                        new = pickle.loads(vectors)
+                        # Stored as jobs finish: a job that fails later keeps the work done for the next run.
+                        builder.cache.store(model, new)
+                        fresh.update(new)
+                        written[int(group)] = SegmentEntry.from_json(json.loads(entry))
+                        bar.update(len(new))
+            if sorted(written) != list(range(len(groups))):
+                raise IndexCorruptError(f"the cluster wrote {len(written)} of {len(groups)} segments")
+            for n, group in enumerate(groups):
+                _check(store, written[n], group, model)
+        except (ray.exceptions.RayError, IndexCorruptError) as exc:
+            for entry in written.values():
+                shutil.rmtree(store.segments_dir / entry.name, ignore_errors=True)
+            cause = _cause(exc) if isinstance(exc, ray.exceptions.RayError) else str(exc)
+            raise ClusterError(f"the indexing job on the cluster failed: {cause}; the index is unchanged") from exc
+        return [written[n] for n in range(len(groups))], len(fresh)
+
+
+def _groups(
+    documents: Sequence[StoredDocument], pending: dict[str, int], *, at_least: int
+) -> list[list[StoredDocument]]:
+    """Documents (in id order) cut into consecutive groups of about TEXTS_PER_SEGMENT texts to embed each, and
+    into at least `at_least` groups (one per node) where there are documents enough."""
+    total = sum(pending.values())
+    count = min(len(documents), max(1, at_least, -(-total // TEXTS_PER_SEGMENT)))
+    groups: list[list[StoredDocument]] = [[]]
+    filled = 0
+    for stored in documents:
+        if filled >= total * len(groups) / count and len(groups) < count:
+            groups.append([])
+        groups[-1].append(stored)
+        filled += pending.get(stored.document.id, 0)
+    return groups
+
+
+def _check(store: IndexStore, entry: SegmentEntry, group: Sequence[StoredDocument], model: str) -> None:
+    """A worker's segment is what the driver asked for: intact (every file against its digest), the right model
+    and the group's documents."""
+    manifest = verify_segment(store.segments_dir / entry.name, entry.digest)
+    if manifest.get("model") != model or manifest.get("counts", {}).get("documents") != len(group):
+        raise IndexCorruptError(f"segment {entry.name} written on the cluster is not the one asked for")
 
 
 def connect(address: str) -> None:

@@ -17,6 +17,7 @@ from rag.errors import (
     DocumentNotFoundError,
     IndexCorruptError,
 )
+from rag.indexing.cluster import ClusterWriter
 from rag.indexing.legacy import migrate
 from rag.indexing.report import MissingSource, ReindexReport
 from rag.indexing.segment_builder import SegmentBuilder
@@ -45,8 +46,11 @@ class Indexer:
         keep_generations: int = 3,
         lock_timeout: float = 600.0,
         loaded: Generation | None = None,
+        cluster: ClusterWriter | None = None,
     ) -> None:
         self.store = store
+        # With a cluster, documents with texts to embed are written into segments there (see rag.indexing.cluster).
+        self.cluster = cluster
         # The generation a serving engine holds: when it is still the one in service, a write builds on it
         # without reading the index again.
         self.loaded = loaded
@@ -233,7 +237,11 @@ class Indexer:
         embedded, dimension = 0, None
         replaced = {w.document.id for w in writes} | set(gone)
         entries = self._without(previous, replaced) if previous else []
-        if plan.documents:
+        if plan.documents and self.cluster is not None and plan.pending:
+            written, embedded = self.cluster.write(self.store, self.builder, plan, progress=progress)
+            entries += written
+            dimension = self.builder.embedder.dimension
+        elif plan.documents:
             content, embedded = self.builder.build(plan, progress=progress)
             entries.append(self.store.add_segment(content, model=self.model))
             dimension = int(content.chunk_vectors.shape[1])

@@ -10,7 +10,6 @@ import numpy as np
 from tqdm import tqdm
 
 from rag.config import UntitledContext
-from rag.indexing.cluster import ClusterEmbedding
 from rag.language.sentences import MAX_SENTENCE_CHARS, split_sentences
 from rag.language.tokens import Tokenizer
 from rag.model.embedding import Embedder, Vectors
@@ -19,7 +18,7 @@ from rag.reading.documents import Document, Span
 from rag.reading.titles import is_title_text, slot_title
 from rag.storage.postings import Postings
 from rag.storage.segments import SegmentContent, StoredDocument, document_centrality, overlaps
-from rag.storage.vector_cache import VectorCache, embed_with_cache, text_key
+from rag.storage.vector_cache import Cache, embed_with_cache, text_key
 
 
 def answer_units(document: Document) -> list[Span]:
@@ -48,18 +47,25 @@ class Plan:
     embedded_chunks: list[int]  # positions of the chunks embedded as texts of their own
     chunk_sentences: list[list[int]]  # for each chunk, the answer units it overlaps
 
+    def keys_by_document(self) -> dict[str, list[str]]:
+        """The cache keys of each document's texts."""
+        spans = [*(self.chunks[n] for n in self.embedded_chunks), *self.sentences]
+        keys: dict[str, list[str]] = {}
+        for span, (title, text) in zip(spans, self.texts, strict=True):
+            keys.setdefault(span.doc_id, []).append(text_key(text, title))
+        return keys
+
 
 class SegmentBuilder:
     def __init__(
         self,
         embedder: Embedder,
-        cache: VectorCache,
+        cache: Cache,
         chunker: Chunker,
         *,
         sentences: bool = True,
         untitled: UntitledContext = "lead",
         chunk_vectors: ChunkVectors = "embedded",
-        cluster: ClusterEmbedding | None = None,
     ) -> None:
         self.embedder = embedder
         self.cache = cache
@@ -69,8 +75,6 @@ class SegmentBuilder:
         self.untitled = untitled
         self.chunk_vectors = chunk_vectors if sentences else "embedded"
         self.tokenizer = Tokenizer()
-        # With a cluster, the texts the cache lacks are embedded there; the driver's model then only embeds queries.
-        self.cluster = cluster
 
     @property
     def chunking(self) -> dict[str, Any]:
@@ -126,11 +130,7 @@ class SegmentBuilder:
 
     def _embed(self, texts: list[tuple[str, str]], pending: int, progress: bool) -> tuple[Vectors, int]:
         with tqdm(total=pending, desc="embedding", unit="text", disable=not progress or not pending) as bar:
-            sent = 0
-            if self.cluster is not None and pending:
-                sent = self.cluster.fill(self.cache, self.embedder.model_name, texts, on_batch=bar.update)
-            vectors, embedded = embed_with_cache(self.embedder, self.cache, texts, on_batch=bar.update)
-        return vectors, sent + embedded
+            return embed_with_cache(self.embedder, self.cache, texts, on_batch=bar.update)
 
 
 def _chunk_vectors(plan: Plan, embedded: Vectors, sentence_vectors: Vectors) -> Vectors:

@@ -6,6 +6,7 @@ import hashlib
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -23,6 +24,30 @@ CREATE TABLE IF NOT EXISTS vectors (
 
 def text_key(text: str, title: str = "") -> str:
     return hashlib.sha256(f"{title}\x00{text}".encode()).hexdigest()
+
+
+class Cache(Protocol):
+    """Vectors by model and text key: the persistent `VectorCache`, or a `MemoryCache` on a cluster's worker."""
+
+    def lookup(self, model: str, keys: Sequence[str]) -> dict[str, Vectors]: ...
+
+    def store(self, model: str, items: dict[str, Vectors]) -> None: ...
+
+
+class MemoryCache:
+    """The vectors a driver already holds for one job (a worker cannot share the driver's SQLite file: SQLite's
+    WAL does not work over a network filesystem); what the worker embeds is kept in `fresh` to go back."""
+
+    def __init__(self, known: dict[str, Vectors]) -> None:
+        self.known = dict(known)
+        self.fresh: dict[str, Vectors] = {}
+
+    def lookup(self, model: str, keys: Sequence[str]) -> dict[str, Vectors]:
+        return {key: self.known[key] for key in keys if key in self.known}
+
+    def store(self, model: str, items: dict[str, Vectors]) -> None:
+        self.known.update(items)
+        self.fresh.update(items)
 
 
 class VectorCache:
@@ -68,7 +93,7 @@ class VectorCache:
 
 def embed_with_cache(
     embedder: Embedder,
-    cache: VectorCache,
+    cache: Cache,
     texts: Sequence[tuple[str, str]],
     *,
     batch: int = 64,
