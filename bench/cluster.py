@@ -8,7 +8,8 @@ Each path gets a fresh index directory (and so an empty cache) and runs `reindex
 is --nodes nodes of ray.cluster_utils.Cluster sharing this machine's cores; its start (nodes up, driver joined) is
 timed apart. Then both indexes answer the same questions (TyDi's first --questions dev questions and the article's
 dev set, the article being indexed beside the passages): the answers that differ, in text or in citations, and the
-largest difference between their vectors. Prints numbers, never pass/fail.
+largest difference between their vectors. Also the driver's own share (reading, parsing and planning the files: a
+dry run) and the throughput model: the cluster's documents/s per worker core. Prints numbers, never pass/fail.
 """
 
 from __future__ import annotations
@@ -98,7 +99,15 @@ def main() -> None:
         shutil.copy(ARTICLE, root / "passages" / ARTICLE.name)
         questions = [str(q["question"]) for q in read_jsonl(args.corpus.with_name("qa_dev.jsonl"))[: args.questions]]
         questions += [str(q["question"]) for q in read_jsonl(SHARED / "ballerina_qa_dev.jsonl")]
-        print(f"{args.passages} passages, {len(os.sched_getaffinity(0))} cores, load {os.getloadavg()[0]:.2f}")
+        cores = len(os.sched_getaffinity(0))
+        print(f"{args.passages} passages, {cores} cores, load {os.getloadavg()[0]:.2f}")
+        planner = RagEngine.from_settings(Settings(index_dir=root / "planned"))
+        started = time.perf_counter()
+        planned = planner.reindex([root / "passages"], dry_run=True)
+        print(
+            f"driver's share (read, parse, chunk and plan, a dry run): {time.perf_counter() - started:.2f} s "
+            f"for {len(planned.added)} documents, {planned.texts_embedded} texts to embed"
+        )
         local, local_seconds, local_texts = index(root / "passages", root / "local", cluster=None)
         print(f"local:   {local_seconds:7.1f} s, {local_texts} texts, {args.passages / local_seconds:6.2f} documents/s")
         cluster, start_seconds = start_cluster(args.nodes)
@@ -112,6 +121,12 @@ def main() -> None:
             cluster.shutdown()
         print(f"cluster: {seconds:7.1f} s, {texts} texts, {args.passages / seconds:6.2f} documents/s")
         print(f"cluster / local documents/s: {local_seconds / seconds:.2f}x (cluster start not included)")
+        workers = max(1, cores // args.nodes) * args.nodes
+        per_core = args.passages / seconds / workers
+        print(
+            f"throughput model: {per_core:.2f} documents/s per worker core ({workers} cores), so N documents in H "
+            f"hours need about N / ({per_core:.2f} x 3600 x H) worker cores"
+        )
         compare(local, remote, questions)
         print(f"load {os.getloadavg()[0]:.2f}")
 
