@@ -1,6 +1,10 @@
-"""Settings read from the environment: comma-separated keys and origins, secrets kept out of reprs."""
+"""Settings read from the environment: comma-separated keys and origins, secrets kept out of reprs, every one
+documented in the README."""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 
@@ -27,3 +31,13 @@ def test_without_keys_access_control_is_off(monkeypatch: pytest.MonkeyPatch) -> 
     settings = Settings()
     assert (settings.api_keys, settings.admin_keys, settings.cors_origins) == ((), (), ())
     assert (settings.rate_limit, settings.log_format) == (None, "text")
+
+
+def test_the_readme_documents_every_setting_and_no_other() -> None:
+    """The README's configuration table is the user's list of settings: one row per variable Settings reads."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `RAG_")]
+    documented = {name for row in rows for name in re.findall(r"`(RAG_[A-Z_]+)`", row.split(" | ")[0])}
+    read = {f"RAG_{name.upper()}" for name in Settings.model_fields}
+    assert documented == read, f"undocumented: {sorted(read - documented)}; not settings: {sorted(documented - read)}"
