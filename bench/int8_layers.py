@@ -23,7 +23,8 @@ import onnx
 
 from rag.config import Settings
 from rag.model.installer import installed_path
-from rag.model.onnx_model import GRAPH, OnnxEncoder, export_path, quantize_int8, weight_products
+from rag.model.onnx_encoder import OnnxEncoder
+from rag.model.onnx_model import GRAPH, export_path, quantize_int8, weight_products
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
 

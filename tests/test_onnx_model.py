@@ -15,7 +15,8 @@ import pytest
 from rag import IndexIncompatibleError, ModelNotInstalledError, ModelVerificationError, RagEngine, Settings
 from rag.model.embedding import SentenceTransformerEmbedder
 from rag.model.installer import INSTALL_NAME, installed_path
-from rag.model.onnx_model import GRAPH, VERIFIED_MARKER, OnnxEncoder, export_path, verify
+from rag.model.onnx_encoder import OnnxEncoder
+from rag.model.onnx_model import GRAPH, VERIFIED_MARKER, export_path, verify
 from rag.storage.store import IndexStore
 from tests.test_backends import KEBUN
 

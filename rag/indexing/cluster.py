@@ -90,9 +90,9 @@ class ClusterWriter:
     """Writes the segments of a reindex on a Ray cluster: one model load per actor, the index's own model and backend.
 
     Made by `join`, which connects first: a missing or unreachable cluster fails before anything is scanned.
-    One actor per alive node with a CPU, as the onnx backends run one on every core of its node (onnxruntime sizes
-    its pool to the cores the process may use). The torch backends follow OMP_NUM_THREADS, which Ray sets to the
-    actor's one CPU: under them an actor uses one core.
+    One actor per alive node with a CPU, as the onnx backends run texts on every core of its node at once (one
+    call per core the process may use: rag.model.onnx_encoder). The torch backends follow OMP_NUM_THREADS, which
+    Ray sets to the actor's one CPU: under them an actor uses one core.
     """
 
     model_dir: Path

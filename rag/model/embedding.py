@@ -24,7 +24,8 @@ from rag.model.backends import (
     qualified_name,
 )
 from rag.model.installer import installed_path, is_installed
-from rag.model.onnx_model import OnnxEncoder, load_encoder
+from rag.model.onnx_encoder import OnnxEncoder
+from rag.model.onnx_model import load_encoder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -27,6 +26,7 @@ import numpy.typing as npt
 
 from rag.errors import ModelNotInstalledError, ModelVerificationError
 from rag.model.backends import REVISIONS, no_progress_bars, recorded_tag
+from rag.model.onnx_encoder import OnnxEncoder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -239,53 +239,6 @@ def _quantize(source: Path, target: Path, model_folder: Path) -> None:
     if len(kept) != expected:
         raise ModelVerificationError(f"found {len(kept)} matrix products to keep in float32, expected {expected}")
     quantize_int8(source, target, kept)
-
-
-class OnnxEncoder:
-    """An exported model behind the part of SentenceTransformer's interface the embedder uses."""
-
-    def __init__(self, model_folder: Path, graph: Path) -> None:
-        import onnxruntime
-        from tokenizers import Tokenizer
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = len(os.sched_getaffinity(0))
-        # By default onnxruntime's threads spin after each call, taking a core from everything else while idle.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3  # its warnings about the graph are for whoever exported it
-        self._session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
-        settings = json.loads((model_folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
-        self.prompts: dict[str, str] = settings.get("prompts", {})
-        limits = json.loads((model_folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
-        # The tokenizer library itself, not transformers' wrapper: the same ids (the install's probes check the
-        # vectors), loaded in 1.2 s instead of 3.9, and no torch or transformers import on this path.
-        self._tokenizer = Tokenizer.from_file(str(model_folder / "tokenizer.json"))
-        self._tokenizer.enable_truncation(int(limits["max_seq_length"]))
-        self._dimension = int(self._session.get_outputs()[0].shape[-1])
-
-    def get_embedding_dimension(self) -> int:
-        return self._dimension
-
-    def encode(self, texts: Sequence[str], *, prompt_name: str | None = None, **_: Any) -> Vectors:
-        """One vector per text; `prompt_name` prefixes one of the model's prompts.
-
-        Each text runs through the model alone: int8 quantizes a call's activations with one scale, so in a
-        batch a text's vector depended on the texts beside it (cosine 0.992 at worst against the passage alone).
-        Alone nothing is padded either, which is faster for passages (96 TyDi passages: 7.5-8.2 documents/s
-        alone, 6.2-6.8 in batches of 16).
-        """
-        prefix = self.prompts.get(prompt_name, "") if prompt_name else ""
-        vectors = np.empty((len(texts), self._dimension), dtype=np.float32)
-        for n, encoding in enumerate(self._tokenizer.encode_batch([prefix + text for text in texts])):
-            row = np.asarray([encoding.ids], dtype=np.int64)
-            vectors[n] = self._session.run(None, {"input_ids": row, "attention_mask": np.ones_like(row)})[0][0]
-        return vectors
-
-    def encode_query(self, texts: Sequence[str], **options: Any) -> Vectors:
-        return self.encode(texts, prompt_name="query", **options)
-
-    def encode_document(self, texts: Sequence[str], **options: Any) -> Vectors:
-        return self.encode(texts, prompt_name="document", **options)
 
 
 def load_encoder(model_folder: Path, backend: str) -> OnnxEncoder:
