@@ -72,10 +72,11 @@ class SentenceTransformerEmbedder:
     The backend (rag.model.backends) is part of model_name unless it is plain float32 torch; the index manifest
     and the vector cache record that name, so vectors of different backends are never mixed.
 
-    The model runs on one thread of its own, whichever thread asks: torch's OpenMP pool belongs to the thread
+    A torch model runs on one thread of its own, whichever thread asks: torch's OpenMP pool belongs to the thread
     that calls it, so a server whose requests arrive on worker threads after a warm-up on the main thread ran
     every question with two pools on two cores: 25% slower (52 ms -> 65-67 ms per query embedding here), and
-    each concurrent request added a pool of its own.
+    each concurrent request added a pool of its own. An onnx model runs on the thread that asks: each call has
+    one thread (rag.model.onnx_encoder), so concurrent questions embed on as many cores at once.
     """
 
     def __init__(self, name: str, *, model_dir: Path, batch_size: int = 16, backend: str = PLAIN_BACKEND) -> None:
@@ -143,6 +144,8 @@ class SentenceTransformerEmbedder:
         return model
 
     def _on_model_thread(self, work: Callable[[], T]) -> T:
+        if is_onnx(self._backend):
+            return work()
         return self._runner.submit(work).result()
 
     def _encode(self, method: str, texts: Sequence[str], **options: Any) -> Vectors:
