@@ -2,8 +2,8 @@
 
 Usage: python bench/actor_layout.py [--passages 300] [--backend onnx-int8] [--rounds 2]
 A Ray indexing actor is a process holding the model; this bench runs the same layouts as plain processes, each
-pinned to its cores before it loads the model (onnxruntime sizes its thread pool to the cores a process may use,
-as an actor does): layout "1 x N" is one process on all N cores embedding every passage; layout "N x 1" is N
+pinned to its cores before it loads the model (the onnx encoder runs as many calls at once as the process may use
+cores, as in an actor): layout "1 x N" is one process on all N cores embedding every passage; layout "N x 1" is N
 processes on one core each, embedding a share of the passages at the same time. Both embed the first --passages
 TyDi passages with their titles, as the indexer does, after loading the model and embedding a warm-up text; the
 layouts alternate for --rounds rounds. Prints texts/s of each layout and the peak memory of one process; never

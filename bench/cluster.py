@@ -70,17 +70,16 @@ def compare(local: RagEngine, remote: RagEngine, questions: list[str]) -> None:
     print(f"answers that differ local vs cluster: {differ} of {len(questions)}; largest vector difference {gap:.2e}")
 
 
-def start_cluster(nodes: int) -> tuple[Cluster, float]:
+def start_cluster(nodes: int, cpus_per_node: int) -> tuple[Cluster, float]:
     """A cluster of `nodes` nodes sharing this machine's cores, with this process joined; and the seconds it took."""
     from ray.cluster_utils import Cluster
 
     from rag.indexing.cluster import connect
 
-    cores = len(os.sched_getaffinity(0))
     started = time.perf_counter()
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": max(1, cores // nodes)})
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": cpus_per_node})
     for _ in range(nodes - 1):
-        cluster.add_node(num_cpus=max(1, cores // nodes))
+        cluster.add_node(num_cpus=cpus_per_node)
     cluster.wait_for_nodes()
     connect(str(cluster.address))
     return cluster, time.perf_counter() - started
@@ -110,7 +109,8 @@ def main() -> None:
         )
         local, local_seconds, local_texts = index(root / "passages", root / "local", cluster=None)
         print(f"local:   {local_seconds:7.1f} s, {local_texts} texts, {args.passages / local_seconds:6.2f} documents/s")
-        cluster, start_seconds = start_cluster(args.nodes)
+        cpus_per_node = max(1, cores // args.nodes)
+        cluster, start_seconds = start_cluster(args.nodes, cpus_per_node)
         print(f"cluster start ({args.nodes} node(s), driver joined): {start_seconds:.1f} s")
         try:
             remote, seconds, texts = index(root / "passages", root / "remote", cluster=str(cluster.address))
@@ -121,7 +121,7 @@ def main() -> None:
             cluster.shutdown()
         print(f"cluster: {seconds:7.1f} s, {texts} texts, {args.passages / seconds:6.2f} documents/s")
         print(f"cluster / local documents/s: {local_seconds / seconds:.2f}x (cluster start not included)")
-        workers = max(1, cores // args.nodes) * args.nodes
+        workers = cpus_per_node * args.nodes
         per_core = args.passages / seconds / workers
         print(
             f"throughput model: {per_core:.2f} documents/s per worker core ({workers} cores), so N documents in H "

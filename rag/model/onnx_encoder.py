@@ -33,7 +33,8 @@ class OnnxEncoder:
         options.log_severity_level = 3  # its warnings about the graph are for whoever exported it
         # InferenceSession.run may be called from several threads at once; it releases the GIL while it runs.
         self._session = onnxruntime.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
-        self._cores = len(os.sched_getaffinity(0))
+        # Made once: the indexer calls encode for every batch of texts.
+        self._pool = ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0)), thread_name_prefix="onnx-run")
         settings = json.loads((model_folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
         self.prompts: dict[str, str] = settings.get("prompts", {})
         limits = json.loads((model_folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
@@ -62,13 +63,10 @@ class OnnxEncoder:
         prefix = self.prompts.get(prompt_name, "") if prompt_name else ""
         ids = [encoding.ids for encoding in self._tokenizer.encode_batch([prefix + text for text in texts])]
         vectors = np.empty((len(texts), self._dimension), dtype=np.float32)
-        if len(ids) == 1 or self._cores == 1:
-            for n, one in enumerate(ids):
-                vectors[n] = self._run(one)
-            return vectors
-        with ThreadPoolExecutor(max_workers=min(self._cores, len(ids)), thread_name_prefix="onnx-run") as pool:
-            for n, vector in enumerate(pool.map(self._run, ids)):
-                vectors[n] = vector
+        # A lone text (a question) runs on the asking thread, so concurrent questions use the cores in parallel.
+        rows = [self._run(ids[0])] if len(ids) == 1 else self._pool.map(self._run, ids)
+        for n, vector in enumerate(rows):
+            vectors[n] = vector
         return vectors
 
     def encode_query(self, texts: Sequence[str], **options: Any) -> Vectors:
