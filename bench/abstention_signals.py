@@ -1,0 +1,190 @@
+"""Candidate abstention signals beside the shipping one, on the questions of bench/abstention_sweep.py.
+
+Each signal changes the margin a question's best sentence must clear (or the bar it must clear) and is scored
+like the sweep: per language, declined share of the held-out questions / false abstention on the answerable ones
+/ AUC of (margin - bar). The signals (none adopted; docs/quality.md says why):
+
+- `prompt: qa|fact|sts`: the question embedded with another of EmbeddingGemma's task prompts ("task: question
+  answering", "task: fact checking", "task: sentence similarity") instead of the search prompt, the whole
+  composer run on that vector (same retrieved passages).
+- `masked names`: delta = cos(question, best sentence) - cos(question without its names, best sentence); the
+  names are claims.names, or the two rarest words (collection IDF) when the question has none (a caseless
+  script). A sentence that matches as well without the names matches the question's shape, not its subject.
+- `rare words`: the question's words (4+ letters, not stopwords of its language) found in at most SHARE of the
+  chunks count as names: absent from the sentence, its passage and its title, they raise the bar 0.04.
+
+Usage: python bench/abstention_signals.py [--languages id,en,ar,ru,fi] [--questions 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from abstention_sweep import SETS, Asked, ask_all  # noqa: E402
+
+from rag.answering.abstention import _fold, absent_names  # noqa: E402
+from rag.answering.composer import Candidate, Composer  # noqa: E402
+from rag.config import Settings  # noqa: E402
+from rag.language import stopwords  # noqa: E402
+from rag.language.claims import mentions, names, normalize, words  # noqa: E402
+from rag.language.identification import identify, stopwords_for  # noqa: E402
+from rag.model.embedding import SentenceTransformerEmbedder  # noqa: E402
+
+PROMPTS = {
+    "qa": "task: question answering | query: ",
+    "fact": "task: fact checking | query: ",
+    "sts": "task: sentence similarity | query: ",
+}
+RARE_BAR = 0.04
+
+
+@dataclass
+class Evidence:
+    """What the shipping composer decides on, for one question, plus the signals' raw values."""
+
+    answerable: bool
+    margin: float
+    on_topic: bool
+    absent: tuple[str, ...]
+    prompts: dict[str, tuple[float, bool, tuple[str, ...]]]
+    delta: float = 0.0
+    rare: dict[float, bool] | None = None
+
+
+def decision(
+    composer: Composer, asked: Asked, held: frozenset[str], vector: np.ndarray | None = None
+) -> tuple[float, bool, tuple[str, ...], str, list[Candidate]]:
+    """(margin, on_topic, absent, carried) as Composer.compose computes them, optionally for another vector."""
+    query = asked.query if vector is None else replace(asked.query, vector=vector.reshape(1, -1))
+    p = composer.params
+    ranked = composer.candidates(query, asked.hits, exclude=held)
+    penalty = p.missing_terms_penalty * query.coverage * composer.missing_terms(query, asked.hits)
+    evidence = sorted(ranked, key=lambda c: c.cue - c.score)[:3]
+    margin = max((c.peak for c in evidence), default=0.0) - penalty
+    carried = composer.carried(ranked[0]) if ranked else ""
+    absent = absent_names(query.text, carried) if ranked else ()
+    return margin, any(c.similarity >= p.min_similarity for c in evidence), absent, carried, ranked
+
+
+def without(question: str, dropped: set[str]) -> str:
+    """The question with the given words (case-folded) taken out."""
+    kept = [w for w in normalize(question).split() if not (set(words(w)) & dropped)]
+    return " ".join(kept)
+
+
+def gather(
+    composer: Composer, asked: list[Asked], held: frozenset[str], embedder: SentenceTransformerEmbedder
+) -> list[Evidence]:
+    lexical = composer.retriever.lexical
+    generation = composer.retriever.generation
+    texts = [a.query.text for a in asked]
+    # The embedder's public methods use the model's own two prompts; the others go through the same encoder.
+    prompted = {name: embedder._encode("encode", [prompt + t for t in texts]) for name, prompt in PROMPTS.items()}
+    masks, rare_words = [], []
+    for text in texts:
+        stop = stopwords_for(identify(text)) | stopwords.INDONESIAN | stopwords.ENGLISH
+        scored: dict[str, float] = {}
+        for word in set(words(text)):
+            terms = lexical.query_terms(word)
+            if terms and len(word) >= 4 and word not in stop:
+                scored[word] = min(lexical.document_frequency(t) for t in terms) / max(lexical.size, 1)
+        named = {n for n in names(text) if len(n) >= 3} or set(sorted(scored, key=lambda w: scored[w])[:2])
+        masks.append(without(text, named))
+        rare_words.append(scored)
+    masked = embedder.embed_queries(masks)
+    result = []
+    for n, a in enumerate(asked):
+        margin, on_topic, absent, carried, ranked = decision(composer, a, held)
+        evidence = Evidence(a.answerable, margin, on_topic, absent, {})
+        for name, vectors in prompted.items():
+            evidence.prompts[name] = decision(composer, a, held, vectors[n])[:3]
+        if ranked:
+            sentence = generation.sentence_vector(ranked[0].position)
+            vector = a.query.vector.reshape(-1)
+            evidence.delta = float(sentence @ vector - sentence @ masked[n])
+        carried_words = {_fold(w) for w in words(carried)}
+        evidence.rare = {
+            share: any(not mentions(_fold(w), carried_words) for w, df in rare_words[n].items() if df <= share)
+            for share in (0.003, 0.03)
+        }
+        result.append(evidence)
+    return result
+
+
+Score = Callable[[Evidence], tuple[float, float, bool]]  # (margin, bar, on_topic)
+
+
+def ship(e: Evidence) -> tuple[float, float, bool]:
+    return e.margin, 0.04 + (0.04 if e.absent else 0.0), e.on_topic
+
+
+def prompted(name: str) -> Score:
+    def score(e: Evidence) -> tuple[float, float, bool]:
+        margin, on_topic, absent = e.prompts[name]
+        return margin, 0.04 + (0.04 if absent else 0.0), on_topic
+
+    return score
+
+
+def rare(share: float) -> Score:
+    def score(e: Evidence) -> tuple[float, float, bool]:
+        return e.margin, 0.04 + (RARE_BAR if e.absent or (e.rare or {}).get(share) else 0.0), e.on_topic
+
+    return score
+
+
+def variants() -> dict[str, Score]:
+    found: dict[str, Score] = {"shipping": ship}
+    found.update({f"prompt: {name}": prompted(name) for name in PROMPTS})
+    found["masked names: margin + 0.5 delta"] = lambda e: (e.margin + 0.5 * e.delta, *ship(e)[1:])
+    found["masked names: margin + min(delta, 0)"] = lambda e: (e.margin + min(e.delta, 0.0), *ship(e)[1:])
+    found.update({f"rare words (<= {share:.1%} of chunks) +{RARE_BAR}": rare(share) for share in (0.003, 0.03)})
+    return found
+
+
+def cell(evidence: list[Evidence], score: Score) -> str:
+    declined: list[bool] = []
+    false: list[bool] = []
+    pos: list[float] = []
+    neg: list[float] = []
+    for e in evidence:
+        margin, bar, on_topic = score(e)
+        out = not on_topic or margin < bar
+        (false if e.answerable else declined).append(out)
+        (pos if e.answerable else neg).append(margin - bar if on_topic else -9.0)
+    p, n = np.array(pos), np.array(neg)
+    auc = float(np.mean(p[:, None] > n[None, :]) + 0.5 * np.mean(p[:, None] == n[None, :]))
+    return f"{np.mean(declined):.2f} / {np.mean(false):.3f} / {auc:.3f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--languages", default=",".join(SETS))
+    parser.add_argument("--questions", type=int, default=200)
+    args = parser.parse_args()
+    settings = Settings()
+    embedder = SentenceTransformerEmbedder.from_settings(settings)
+    languages = args.languages.split(",")
+    table: dict[str, list[str]] = {name: [] for name in variants()}
+    for lang in languages:
+        composer, asked, held = ask_all(settings, embedder, lang, args.questions)
+        evidence = gather(composer, asked, held, embedder)
+        for name, score in variants().items():
+            table[name].append(cell(evidence, score))
+        print(f"{lang}: {len(evidence)} questions", flush=True)
+    print("\ndeclined held-out / false abstention / AUC, per language")
+    print("| signal | " + " | ".join(languages) + " |")
+    print("|---|" + "---|" * len(languages))
+    for name, cells in table.items():
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
