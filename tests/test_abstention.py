@@ -25,6 +25,7 @@ from rag.answering.calibration import CompositionParams
 from rag.contract import AskResponse
 from rag.language.messages import PHRASES
 from rag.language.tokens import ENGLISH, INDONESIAN
+from rag.reading.documents import Document
 from tests.conftest import load_dev_questions
 
 RAG = str(Path(sys.executable).with_name("rag"))
@@ -63,6 +64,43 @@ def test_an_answer_has_no_reason_and_a_confidence_above_one_half(engine: RagEngi
     assert 0.5 <= response.confidence <= 1.0
     declined = AskResponse.of(engine.ask("Kapan Einstein lahir?"))
     assert (declined.abstained, declined.reason, declined.confidence) == (True, NOTHING_RELEVANT, 0.0)
+
+
+# English documents beside the Indonesian article: the English question's words ("plays", "job", "before") occur in
+# the collection, but not in the language of the passages that answer it.
+ENGLISH_DOCUMENTS = {
+    "orchestra.md": (
+        "The city orchestra",
+        "The city orchestra plays every Sunday in the park. Its conductor chose a programme of Korean and German "
+        "music for the winter. Before the concert starts, the players tune for ten minutes.",
+    ),
+    "harbour.md": (
+        "The old harbour",
+        "Fishing boats leave the old harbour before dawn. The harbour master records every boat and the job each "
+        "crew does. A storm in 1998 destroyed the northern pier.",
+    ),
+    "club.md": (
+        "A football club",
+        "The club plays its home games in a stadium built in 1952. Its captain plays as a defender and had a job "
+        "as a teacher before he signed.",
+    ),
+}
+
+
+def test_a_question_in_another_language_than_its_answer_is_answered_beside_documents_in_its_own(
+    fresh_engine: RagEngine,
+) -> None:
+    """The missing-terms penalty counts the question's words the passages' own language uses: English documents
+    in the collection must not make an English question about the Indonesian article look unanswered."""
+    fresh_engine.reindex()
+    for doc_id, (title, text) in ENGLISH_DOCUMENTS.items():
+        fresh_engine.add_document(Document(doc_id, title, text))
+    for question in ("Who plays Ok-ju?", "What was Ok-ju's job before the story starts?"):
+        answer = fresh_engine.ask(question)
+        assert not answer.abstained, (question, answer.abstention_reason, answer.confidence)
+        assert answer.citations[0].doc_id == "ballerina_id.txt"
+    assert "Jong-seo" in fresh_engine.ask("Who plays Ok-ju?").text
+    assert fresh_engine.ask("Berapa durasi film Ballerina?").abstention_reason == LOW_CONFIDENCE
 
 
 def test_the_dev_set_declines_the_unanswerable_questions_and_answers_the_rest(engine: RagEngine) -> None:

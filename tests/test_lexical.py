@@ -56,6 +56,38 @@ def test_a_passage_in_another_language_gets_its_own_stems_and_stopwords() -> Non
     assert "venäj" in tokenizer(finnish) and "ja" not in tokenizer(finnish)
 
 
+def test_a_stray_english_or_indonesian_function_word_does_not_decide_a_passages_language() -> None:
+    tokenizer = Tokenizer()
+    # "on" is Finnish for "is" and an English stopword; "di" an Indonesian one: neither makes these English.
+    finnish = "Helsinki on Suomen pääkaupunki ja maan suurin kaupunki, joka sijaitsee Suomenlahden rannalla."
+    assert tokenizer.language(finnish) == "finnish"
+    assert "pääkaupunk" in tokenizer(finnish) and "on" not in tokenizer(finnish)
+    # A passage full of English function words stays English, whatever an identifier would say of its names.
+    assert tokenizer.language("The Sandouping dam on the Yangtze is in Yiling District of Yichang") == ENGLISH
+
+
+def test_a_title_alone_is_read_in_its_documents_language() -> None:
+    tokenizer = Tokenizer()
+    title, body = "# Лев Толстой", "Роман был написан Львом Толстым в шестидесятых годах девятнадцатого века."
+    postings = Postings.build([title, body], tokenizer, ["russian", "russian"])
+    assert [LANGUAGES[n] for n in postings.languages] == ["russian", "russian"]
+    assert "толст" in postings.terms and "толстой" not in postings.terms  # stemmed as a Russian question is
+    assert [LANGUAGES[n] for n in Postings.build([title], tokenizer).languages] == [INDONESIAN]
+
+
+def test_coverage_among_passages_counts_only_words_their_language_uses() -> None:
+    index = _lexicon(
+        [
+            "Ok-ju adalah mantan pengawal yang membalas dendam atas kematian sahabatnya.",
+            "The city orchestra plays every Sunday in the park and the players tune before it starts.",
+        ]
+    )
+    terms = index.query_terms("Who plays Ok-ju?")
+    assert index.coverage(terms) == 1.0  # "play" is in the English passage
+    assert index.coverage_among(terms, [0]) < 1.0  # but not in the Indonesian one's language
+    assert index.coverage_among(terms, [0, 1]) == 1.0
+
+
 def test_a_question_in_another_language_is_read_in_its_collections_language() -> None:
     passages = [
         "Роман «Война и мир» был написан Львом Толстым в шестидесятых годах девятнадцатого века.",

@@ -188,9 +188,11 @@ class Composer:
         """The answer from the retrieved hits; `exclude` names documents treated as not indexed (evaluation)."""
         ranked = self.candidates(query, hits, exclude=exclude)
         # A question whose rare words appear in none of the retrieved passages is probably about
-        # something else; the penalty scales with coverage so cross-language questions are spared.
+        # something else; the penalty scales with how many of its words the passages' own language uses, so a
+        # question asked in another language is spared even when other documents share its language.
         p = self.params
-        penalty = p.missing_terms_penalty * query.coverage * self.missing_terms(query, hits)
+        coverage = self.retriever.lexical.coverage_among(query.terms, [hit.position for hit in hits])
+        penalty = p.missing_terms_penalty * coverage * self.missing_terms(query, hits)
         # The confidence rests on the best sentences before the answer-type cues: a cue that lifts a sentence
         # into the top three must not push out the one that stands out (untitled TyDi: 2 more false abstentions).
         evidence = sorted(ranked, key=lambda c: c.cue - c.score)[:3]

@@ -124,9 +124,14 @@ class SegmentBuilder:
             sentences=plan.sentences,
             sentence_vectors=sentence_vectors,
             centrality=document_centrality(plan.sentences, sentence_vectors),
-            postings=Postings.build([c.text for c in plan.chunks], self.tokenizer),
+            postings=Postings.build([c.text for c in plan.chunks], self.tokenizer, self._languages(plan)),
         )
         return content, embedded
+
+    def _languages(self, plan: Plan) -> list[str]:
+        """Each chunk's document's language: what a chunk too short to tell (a title alone) is read in."""
+        of_document = {d.document.id: self.tokenizer.language(d.document.text) for d in plan.documents}
+        return [of_document[chunk.doc_id] for chunk in plan.chunks]
 
     def _embed(self, texts: list[tuple[str, str]], pending: int, progress: bool) -> tuple[Vectors, int]:
         with tqdm(total=pending, desc="embedding", unit="text", disable=not progress or not pending) as bar:

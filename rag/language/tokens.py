@@ -16,15 +16,19 @@ INDONESIAN = "indonesian"
 ENGLISH = "english"
 # A chunk's language is stored in its segment as an index into this tuple: new languages are only ever appended.
 LANGUAGES = (INDONESIAN, ENGLISH, *sorted(set(SNOWBALL.values()) - {INDONESIAN, ENGLISH}), NEUTRAL)
+# Below this share of Indonesian or English function words a passage is identified. TyDi passages through `.md`
+# files: 432 of 1,051 Finnish chunks read as English before (Finnish "on" is an English stopword), 11 after;
+# Russian 89 of 1,369 -> 6, Arabic 22 of 1,281 -> 2; Indonesian and English unchanged (0.1: Finnish 50).
+FUNCTION_SHARE = 0.2
 
 
 class Tokenizer:
     """Lower-cases, drops stopwords and stems with the Snowball stemmer of the text's language.
 
     Indonesian stemming lets 'sutradarai' meet 'sutradara'; English stemming lets 'infections' meet
-    'infection'. Indonesian and English are told by their function words; a text with neither that has at
-    least MIN_WORDS words is identified (Russian gets Russian stems and stopwords, a language without a Snowball
-    stemmer none); a shorter one (a short claim, a name) takes `default`.
+    'infection'. Indonesian and English are told by their function words; a text of at least MIN_WORDS words
+    with few of either is identified (Russian gets Russian stems and stopwords, a language without a Snowball
+    stemmer none); a shorter one (a short claim, a name, a title) takes `default`.
     """
 
     def __init__(self) -> None:
@@ -43,11 +47,17 @@ class Tokenizer:
     def _language(words: Sequence[str], text: str, default: str, identified: bool) -> str:
         indonesian = sum(w in stopwords.INDONESIAN for w in words)
         english = sum(w in stopwords.ENGLISH for w in words)
+        if identified and len(words) >= MIN_WORDS:
+            # A stray "on" or "di" must not make a Finnish or Russian passage English or Indonesian: with few
+            # function words of either, the identifier decides unless it says Indonesian or English itself.
+            few = max(indonesian, english) < FUNCTION_SHARE * len(words)
+            if few or indonesian == english:
+                language = SNOWBALL.get(identify(text), NEUTRAL)
+                if indonesian == english or language not in (INDONESIAN, ENGLISH):
+                    return language
         if indonesian != english:
             return INDONESIAN if indonesian > english else ENGLISH
-        if not identified or len(words) < MIN_WORDS:
-            return default
-        return SNOWBALL.get(identify(text), NEUTRAL)
+        return default
 
     def __call__(self, text: str, default: str = INDONESIAN, *, identified: bool = True) -> list[str]:
         words = _WORD.findall(text.lower())

@@ -47,6 +47,7 @@ class Lexicon:
         total_length = sum(float(p.postings.lengths[p.live].sum()) for p in parts)
         self._mean_length = total_length / self.size if self.size else 1.0
         self.language = _main_language(parts)
+        self._languages = frozenset(int(x) for p in parts for x in np.unique(p.postings.languages[p.live]))
         self._frequencies: dict[str, int] = {}
 
     def query_terms(self, text: str) -> list[str]:
@@ -77,6 +78,34 @@ class Lexicon:
             return 0.0
         return sum(self.idf(t) for t in terms if self.document_frequency(t)) / total
 
+    def coverage_among(self, terms: Sequence[str], positions: Sequence[int]) -> float:
+        """The IDF-weighted share of query terms that occur in a chunk written in the language of one of the
+        chunks at `positions`: a question's words found only in other languages' passages do not count."""
+        languages = {self._language_at(position) for position in positions}
+        if self._languages <= languages:  # a collection in the passages' languages only (most are in one)
+            return self.coverage(terms)
+        total = sum(self.idf(t) for t in terms)
+        if total == 0:
+            return 0.0
+        wanted = np.array(sorted(languages), dtype=np.int8)
+        return sum(self.idf(t) for t in terms if self._written_in(t, wanted)) / total
+
+    def _written_in(self, term: str, languages: npt.NDArray[np.int8]) -> bool:
+        """Whether a live chunk in one of `languages` holds the term."""
+        return any(
+            np.isin(part.postings.languages[self._live_column(part, term)[0]], languages).any() for part in self._parts
+        )
+
+    def _language_at(self, position: int) -> int:
+        part = self._part_at(position)
+        return int(part.postings.languages[position - part.offset])
+
+    def _part_at(self, position: int) -> LexicalPart:
+        for part in self._parts:
+            if part.offset <= position < part.offset + len(part.live):
+                return part
+        raise IndexError(position)
+
     def scores(self, terms: Sequence[str]) -> tuple[Positions, Scores]:
         """(positions, BM25 scores) of the live chunks holding at least one of `terms`, by position."""
         positions, values = [], []
@@ -102,7 +131,5 @@ class Lexicon:
 
     def terms_of(self, position: int) -> frozenset[str]:
         """The distinct terms of the chunk at `position`."""
-        for part in self._parts:
-            if part.offset <= position < part.offset + len(part.live):
-                return part.postings.terms_of(position - part.offset)
-        raise IndexError(position)
+        part = self._part_at(position)
+        return part.postings.terms_of(position - part.offset)

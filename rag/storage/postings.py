@@ -15,11 +15,16 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from rag.language.tokens import LANGUAGES, Tokenizer
+from rag.language.tokens import INDONESIAN, LANGUAGES, Tokenizer
 
 # A chunk without a single term still has length 1, as it had in bm25s.
 EMPTY = "\x00"
 Mask = npt.NDArray[np.bool_]
+
+
+# How passages are tokenized, for caches keyed by it (rag.evaluation): 2 since passages with few Indonesian or
+# English function words are identified and a title alone takes its document's language.
+TOKENIZATION = 2
 
 
 @dataclass(frozen=True)
@@ -39,18 +44,24 @@ class Postings:
         object.__setattr__(self, "lengths", np.asarray(self.by_chunk.sum(axis=1), dtype=np.float64).reshape(-1))
 
     @classmethod
-    def build(cls, texts: Sequence[str], tokenizer: Tokenizer) -> Postings:
+    def build(cls, texts: Sequence[str], tokenizer: Tokenizer, defaults: Sequence[str] | None = None) -> Postings:
+        """The postings of `texts`; `defaults` gives each text the language it takes when too short to tell (its
+        document's: a title alone is read in the language of the text under it)."""
+        languages_by_default = defaults or [INDONESIAN] * len(texts)
         vocabulary: dict[str, int] = {}
         rows, columns, counts = [], [], []
-        for row, text in enumerate(texts):
-            for term, count in Counter(tokenizer(text) or [EMPTY]).items():
+        for row, (text, default) in enumerate(zip(texts, languages_by_default, strict=True)):
+            for term, count in Counter(tokenizer(text, default) or [EMPTY]).items():
                 rows.append(row)
                 columns.append(vocabulary.setdefault(term, len(vocabulary)))
                 counts.append(count)
         matrix = sparse.csr_matrix(
             (np.asarray(counts, dtype=np.int32), (rows, columns)), shape=(len(texts), len(vocabulary))
         )
-        languages = np.array([LANGUAGES.index(tokenizer.language(text)) for text in texts], dtype=np.int8)
+        languages = np.array(
+            [LANGUAGES.index(tokenizer.language(t, d)) for t, d in zip(texts, languages_by_default, strict=True)],
+            dtype=np.int8,
+        )
         return cls(list(vocabulary), matrix, languages)
 
     @classmethod
