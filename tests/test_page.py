@@ -166,6 +166,8 @@ def test_questions_show_answers_and_highlighted_evidence(
         assert unanswerable["abstained"] is True
         answer = page.get_by_role("region", name="Answer")
         assert "Dokumen tidak menyebutkannya." in answer.inner_text()
+        # The reason is said in the question's language and in no other.
+        assert answer.locator("p").all_inner_texts() == [unanswerable["answer"]]
         assert answer.get_by_role("button").count() == 0
         assert page.get_by_role("region", name="Evidence").locator("mark").count() == 0
     assert all(url.startswith(server.url) or url.startswith("data:") for url in requested)

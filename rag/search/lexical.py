@@ -49,6 +49,7 @@ class Lexicon:
         self.language = _main_language(parts)
         self._languages = frozenset(int(x) for p in parts for x in np.unique(p.postings.languages[p.live]))
         self._frequencies: dict[str, int] = {}
+        self._written: dict[tuple[str, tuple[int, ...]], bool] = {}
 
     def query_terms(self, text: str) -> list[str]:
         return self._tokenize(text, default=self.language, identified=False)
@@ -87,14 +88,19 @@ class Lexicon:
         total = sum(self.idf(t) for t in terms)
         if total == 0:
             return 0.0
-        wanted = np.array(sorted(languages), dtype=np.int8)
+        wanted = tuple(sorted(languages))
         return sum(self.idf(t) for t in terms if self._written_in(t, wanted)) / total
 
-    def _written_in(self, term: str, languages: npt.NDArray[np.int8]) -> bool:
-        """Whether a live chunk in one of `languages` holds the term."""
-        return any(
-            np.isin(part.postings.languages[self._live_column(part, term)[0]], languages).any() for part in self._parts
-        )
+    def _written_in(self, term: str, languages: tuple[int, ...]) -> bool:
+        """Whether a live chunk in one of `languages` holds the term (memoised like the document frequencies)."""
+        known = self._written.get((term, languages))
+        if known is None:
+            wanted = np.array(languages, dtype=np.int8)
+            known = any(
+                np.isin(part.postings.languages[self._live_column(part, term)[0]], wanted).any() for part in self._parts
+            )
+            self._written[(term, languages)] = known
+        return known
 
     def _language_at(self, position: int) -> int:
         part = self._part_at(position)

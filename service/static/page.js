@@ -114,8 +114,8 @@ function renderAnswer(body) {
   const target = $("answer-body");
   target.replaceChildren();
   if (body.abstained) {
+    // The answer says why in the asker's language (body.reason names it); nothing is added in another.
     target.append(element("p", "abstained", body.answer));
-    target.append(element("p", "muted", "No passage of the documents answers this question, so nothing is cited."));
     return;
   }
   const paragraph = element("p", "answer-text");
