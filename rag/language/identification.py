@@ -1,8 +1,9 @@
 """Which language a text is in (py3langid), and the Snowball stemmer and stopwords (stopwordsiso) known for it.
 
 Indonesian and English are told apart by their function words (rag.language.tokens), as measured on the dev
-set; identification decides only for texts that use neither language's function words. A language with no
-Snowball stemmer is handled neutrally: lower-cased words, its stopwords if stopwordsiso has them, no stemming.
+set; identification decides for passages with few of either (a stray "on" does not make Finnish English) and
+never for questions. A language with no Snowball stemmer is handled neutrally: lower-cased words, its stopwords
+if stopwordsiso has them, no stemming.
 """
 
 from __future__ import annotations
