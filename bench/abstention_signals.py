@@ -75,7 +75,8 @@ def decision(
     query = asked.query if vector is None else replace(asked.query, vector=vector.reshape(1, -1))
     p = composer.params
     ranked = composer.candidates(query, asked.hits, exclude=held)
-    penalty = p.missing_terms_penalty * query.coverage * composer.missing_terms(query, asked.hits)
+    coverage = composer.retriever.lexical.coverage_among(query.terms, [hit.position for hit in asked.hits])
+    penalty = p.missing_terms_penalty * coverage * composer.missing_terms(query, asked.hits)
     evidence = sorted(ranked, key=lambda c: c.cue - c.score)[:3]
     margin = max((c.peak for c in evidence), default=0.0) - penalty
     carried = composer.carried(ranked[0]) if ranked else ""

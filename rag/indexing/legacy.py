@@ -13,7 +13,7 @@ import faiss
 import numpy as np
 
 from rag.errors import IndexCorruptError, IndexIncompatibleError
-from rag.indexing.segment_builder import SegmentBuilder
+from rag.indexing.segment_builder import SegmentBuilder, document_languages
 from rag.model.embedding import Vectors
 from rag.reading.documents import Document, Span
 from rag.reading.sources import legacy
@@ -105,7 +105,11 @@ def migrate(store: IndexStore, builder: SegmentBuilder, book: SourceBook) -> str
             sentences=content.sentences,
             sentence_vectors=content.sentence_vectors,
             centrality=document_centrality(content.sentences, content.sentence_vectors),
-            postings=Postings.build([c.text for c in content.chunks], builder.tokenizer),
+            postings=Postings.build(
+                [c.text for c in content.chunks],
+                builder.tokenizer,
+                document_languages(builder.tokenizer, content.documents, content.chunks),
+            ),
         )
         entries = [store.add_segment(segment, model=model)] if content.documents else []
         sources = [str(s) for s in manifest.get("sources", [])]

@@ -16,7 +16,7 @@ from rag.model.embedding import Embedder, Vectors
 from rag.reading.chunking import Chunker
 from rag.reading.documents import Document, Span
 from rag.reading.titles import is_title_text, slot_title
-from rag.storage.postings import Postings
+from rag.storage.postings import TOKENIZATION, Postings
 from rag.storage.segments import SegmentContent, StoredDocument, document_centrality, overlaps
 from rag.storage.vector_cache import Cache, embed_with_cache, text_key
 
@@ -88,6 +88,9 @@ class SegmentBuilder:
             "untitled": self.untitled,
             # Recorded only when not the original way, so indexes made before the choice existed stay valid.
             **({} if self.chunk_vectors == "embedded" else {"chunk_vectors": self.chunk_vectors}),
+            # An index tokenized before is rewritten by the next reindex (vectors from the cache), so that no
+            # index mixes two ways of reading its passages.
+            "tokenization": TOKENIZATION,
         }
 
     def plan(self, documents: Sequence[StoredDocument]) -> Plan:
@@ -124,18 +127,23 @@ class SegmentBuilder:
             sentences=plan.sentences,
             sentence_vectors=sentence_vectors,
             centrality=document_centrality(plan.sentences, sentence_vectors),
-            postings=Postings.build([c.text for c in plan.chunks], self.tokenizer, self._languages(plan)),
+            postings=Postings.build(
+                [c.text for c in plan.chunks],
+                self.tokenizer,
+                document_languages(self.tokenizer, plan.documents, plan.chunks),
+            ),
         )
         return content, embedded
-
-    def _languages(self, plan: Plan) -> list[str]:
-        """Each chunk's document's language: what a chunk too short to tell (a title alone) is read in."""
-        of_document = {d.document.id: self.tokenizer.language(d.document.text) for d in plan.documents}
-        return [of_document[chunk.doc_id] for chunk in plan.chunks]
 
     def _embed(self, texts: list[tuple[str, str]], pending: int, progress: bool) -> tuple[Vectors, int]:
         with tqdm(total=pending, desc="embedding", unit="text", disable=not progress or not pending) as bar:
             return embed_with_cache(self.embedder, self.cache, texts, on_batch=bar.update)
+
+
+def document_languages(tokenizer: Tokenizer, documents: Sequence[StoredDocument], chunks: Sequence[Span]) -> list[str]:
+    """Each chunk's document's language: what a chunk too short to tell (a title alone) is read in."""
+    of_document = {d.document.id: tokenizer.language(d.document.text) for d in documents}
+    return [of_document[chunk.doc_id] for chunk in chunks]
 
 
 def _chunk_vectors(plan: Plan, embedded: Vectors, sentence_vectors: Vectors) -> Vectors:
