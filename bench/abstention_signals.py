@@ -21,7 +21,6 @@ Usage: python bench/abstention_signals.py [--languages id,en,ar,ru,fi] [--questi
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from collections.abc import Callable
@@ -31,12 +30,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from abstention_sweep import SETS, Asked, ask_all  # noqa: E402
+from abstention_sweep import SETS, Asked, ask_all, auc, start  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-from rag.answering.abstention import _fold, absent_names  # noqa: E402
-from rag.answering.composer import Candidate, Composer  # noqa: E402
-from rag.config import Settings  # noqa: E402
+from rag.answering.abstention import _fold  # noqa: E402
+from rag.answering.composer import Composer, Weighed  # noqa: E402
 from rag.evaluation.corpus_files import read_jsonl  # noqa: E402
 from rag.language import stopwords  # noqa: E402
 from rag.language.claims import mentions, names, normalize, words  # noqa: E402
@@ -55,8 +53,8 @@ CITATION_MARK = re.compile(r"\[[^\]]{0,12}\]")
 
 
 @dataclass
-class Evidence:
-    """What the shipping composer decides on, for one question, plus the signals' raw values."""
+class Signals:
+    """What the shipping composer decides on, for one question, plus the candidate signals' raw values."""
 
     answerable: bool
     margin: float
@@ -70,18 +68,11 @@ class Evidence:
 
 def decision(
     composer: Composer, asked: Asked, held: frozenset[str], vector: np.ndarray | None = None
-) -> tuple[float, bool, tuple[str, ...], str, list[Candidate]]:
-    """(margin, on_topic, absent, carried) as Composer.compose computes them, optionally for another vector."""
+) -> tuple[Weighed, str]:
+    """What the composer decides on, optionally for another question vector, and the best sentence's carried text."""
     query = asked.query if vector is None else replace(asked.query, vector=vector.reshape(1, -1))
-    p = composer.params
-    ranked = composer.candidates(query, asked.hits, exclude=held)
-    coverage = composer.retriever.lexical.coverage_among(query.terms, [hit.position for hit in asked.hits])
-    penalty = p.missing_terms_penalty * coverage * composer.missing_terms(query, asked.hits)
-    evidence = sorted(ranked, key=lambda c: c.cue - c.score)[:3]
-    margin = max((c.peak for c in evidence), default=0.0) - penalty
-    carried = composer.carried(ranked[0]) if ranked else ""
-    absent = absent_names(query.text, carried) if ranked else ()
-    return margin, any(c.similarity >= p.min_similarity for c in evidence), absent, carried, ranked
+    weighed = composer.weigh(query, asked.hits, exclude=held)
+    return weighed, composer.carried(weighed.ranked[0]) if weighed.ranked else ""
 
 
 def without(question: str, dropped: set[str]) -> str:
@@ -111,7 +102,7 @@ def gather(
     held: frozenset[str],
     embedder: SentenceTransformerEmbedder,
     numbers: LogisticRegression,
-) -> list[Evidence]:
+) -> list[Signals]:
     lexical = composer.retriever.lexical
     generation = composer.retriever.generation
     texts = [a.query.text for a in asked]
@@ -131,10 +122,12 @@ def gather(
     masked = embedder.embed_queries(masks)
     result = []
     for n, a in enumerate(asked):
-        margin, on_topic, absent, carried, ranked = decision(composer, a, held)
-        evidence = Evidence(a.answerable, margin, on_topic, absent, {})
+        weighed, carried = decision(composer, a, held)
+        ranked = weighed.ranked
+        evidence = Signals(a.answerable, weighed.margin, weighed.on_topic, weighed.absent, {})
         for name, vectors in prompted.items():
-            evidence.prompts[name] = decision(composer, a, held, vectors[n])[:3]
+            other = decision(composer, a, held, vectors[n])[0]
+            evidence.prompts[name] = (other.margin, other.on_topic, other.absent)
         if ranked:
             sentence = generation.sentence_vector(ranked[0].position)
             vector = a.query.vector.reshape(-1)
@@ -151,15 +144,15 @@ def gather(
     return result
 
 
-Score = Callable[[Evidence], tuple[float, float, bool]]  # (margin, bar, on_topic)
+Score = Callable[[Signals], tuple[float, float, bool]]  # (margin, bar, on_topic)
 
 
-def ship(e: Evidence) -> tuple[float, float, bool]:
+def ship(e: Signals) -> tuple[float, float, bool]:
     return e.margin, 0.04 + (0.04 if e.absent else 0.0), e.on_topic
 
 
 def prompted(name: str) -> Score:
-    def score(e: Evidence) -> tuple[float, float, bool]:
+    def score(e: Signals) -> tuple[float, float, bool]:
         margin, on_topic, absent = e.prompts[name]
         return margin, 0.04 + (0.04 if absent else 0.0), on_topic
 
@@ -167,7 +160,7 @@ def prompted(name: str) -> Score:
 
 
 def rare(share: float) -> Score:
-    def score(e: Evidence) -> tuple[float, float, bool]:
+    def score(e: Signals) -> tuple[float, float, bool]:
         return e.margin, 0.04 + (RARE_BAR if e.absent or (e.rare or {}).get(share) else 0.0), e.on_topic
 
     return score
@@ -187,7 +180,7 @@ def variants() -> dict[str, Score]:
     return found
 
 
-def cell(evidence: list[Evidence], score: Score) -> str:
+def cell(evidence: list[Signals], score: Score) -> str:
     declined: list[bool] = []
     false: list[bool] = []
     pos: list[float] = []
@@ -197,23 +190,15 @@ def cell(evidence: list[Evidence], score: Score) -> str:
         out = not on_topic or margin < bar
         (false if e.answerable else declined).append(out)
         (pos if e.answerable else neg).append(margin - bar if on_topic else -9.0)
-    p, n = np.array(pos), np.array(neg)
-    auc = float(np.mean(p[:, None] > n[None, :]) + 0.5 * np.mean(p[:, None] == n[None, :]))
-    return f"{np.mean(declined):.2f} / {np.mean(false):.3f} / {auc:.3f}"
+    return f"{np.mean(declined):.2f} / {np.mean(false):.3f} / {auc(pos, neg):.3f}"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--languages", default=",".join(SETS))
-    parser.add_argument("--questions", type=int, default=200)
-    args = parser.parse_args()
-    settings = Settings()
-    embedder = SentenceTransformerEmbedder.from_settings(settings)
-    languages = args.languages.split(",")
-    numbers = number_classifier(embedder, args.questions)
+    languages, questions, settings, embedder = start()
+    numbers = number_classifier(embedder, questions)
     table: dict[str, list[str]] = {name: [] for name in variants()}
     for lang in languages:
-        composer, asked, held = ask_all(settings, embedder, lang, args.questions)
+        composer, asked, held = ask_all(settings, embedder, lang, questions)
         evidence = gather(composer, asked, held, embedder, numbers)
         for name, score in variants().items():
             table[name].append(cell(evidence, score))

@@ -96,12 +96,10 @@ def measure(composer: Composer, asked: list[Asked], held: frozenset[str]) -> dic
     answers: list[tuple[Asked, Answer]] = [(a, composer.compose(a.query, a.hits, exclude=held)) for a in asked]
     kept = [(a, answer) for a, answer in answers if a.answerable]
     withheld = [answer for a, answer in answers if not a.answerable]
-    pos = np.array([answer.confidence for _, answer in kept])
-    neg = np.array([answer.confidence for answer in withheld])
     return {
         "declined": float(np.mean([answer.abstained for answer in withheld])),
         "false": float(np.mean([answer.abstained for _, answer in kept])),
-        "auc": float(np.mean(pos[:, None] > neg[None, :]) + 0.5 * np.mean(pos[:, None] == neg[None, :])),
+        "auc": auc([answer.confidence for _, answer in kept], [answer.confidence for answer in withheld]),
         "accuracy": float(np.mean([not answer.abstained and holds(answer.text, a.answers) for a, answer in kept])),
         "answerable": len(kept),
         **{
@@ -111,17 +109,27 @@ def measure(composer: Composer, asked: list[Asked], held: frozenset[str]) -> dic
     }
 
 
-def main() -> None:
+def auc(positive: list[float], negative: list[float]) -> float:
+    """How often an answerable question scores above a held-out one (ties count half)."""
+    pos, neg = np.array(positive), np.array(negative)
+    return float(np.mean(pos[:, None] > neg[None, :]) + 0.5 * np.mean(pos[:, None] == neg[None, :]))
+
+
+def start() -> tuple[list[str], int, Settings, SentenceTransformerEmbedder]:
+    """The languages and questions per language asked for, the settings and the model (both benches)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--languages", default=",".join(SETS))
     parser.add_argument("--questions", type=int, default=200)
     args = parser.parse_args()
     settings = Settings()
-    embedder = SentenceTransformerEmbedder.from_settings(settings)
-    languages = args.languages.split(",")
+    return args.languages.split(","), args.questions, settings, SentenceTransformerEmbedder.from_settings(settings)
+
+
+def main() -> None:
+    languages, questions, settings, embedder = start()
     results: dict[str, dict[str, dict[str, float]]] = {}
     for lang in languages:
-        composer, asked, held = ask_all(settings, embedder, lang, args.questions)
+        composer, asked, held = ask_all(settings, embedder, lang, questions)
         results[lang] = {
             name: measure(composer.with_params(**changes), asked, held) for name, changes in VARIANTS.items()
         }

@@ -84,6 +84,18 @@ class Candidate:
     chunk: int = -1
 
 
+@dataclass(frozen=True)
+class Weighed:
+    """The candidates of a question, best first, and what answering rests on: how far the best ones stand out
+    (`margin`, less the missing-terms penalty), whether any is about the question at all, and the question's
+    names and numbers the best one's sentence, passage and title lack."""
+
+    ranked: list[Candidate]
+    margin: float
+    on_topic: bool
+    absent: tuple[str, ...]
+
+
 def second_joins(best: Candidate, second: Candidate, *, params: CompositionParams) -> bool:
     """Whether the second-best sentence joins the answer: it scores nearly as well and the two fit.
 
@@ -184,8 +196,8 @@ class Composer:
         chunk = generation.chunk(candidate.chunk).text if candidate.chunk >= 0 else ""
         return "\n".join([candidate.sentence.text, chunk, stored.document.title if stored else ""])
 
-    def compose(self, query: Query, hits: list[Hit], *, exclude: frozenset[str] = frozenset()) -> Answer:
-        """The answer from the retrieved hits; `exclude` names documents treated as not indexed (evaluation)."""
+    def weigh(self, query: Query, hits: list[Hit], *, exclude: frozenset[str] = frozenset()) -> Weighed:
+        """The candidate sentences and what deciding to answer rests on (bench/abstention_signals.py varies it)."""
         ranked = self.candidates(query, hits, exclude=exclude)
         # A question whose rare words appear in none of the retrieved passages is probably about
         # something else; the penalty scales with how many of its words the passages' own language uses, so a
@@ -196,10 +208,18 @@ class Composer:
         # The confidence rests on the best sentences before the answer-type cues: a cue that lifts a sentence
         # into the top three must not push out the one that stands out (untitled TyDi: 2 more false abstentions).
         evidence = sorted(ranked, key=lambda c: c.cue - c.score)[:3]
-        margin = max((c.peak for c in evidence), default=0.0) - penalty
-        on_topic = any(c.similarity >= p.min_similarity for c in evidence)
-        absent = absent_names(query.text, self.carried(ranked[0])) if ranked else ()
-        verdict = decide(on_topic=on_topic, margin=margin, absent=absent, params=p)
+        return Weighed(
+            ranked,
+            margin=max((c.peak for c in evidence), default=0.0) - penalty,
+            on_topic=any(c.similarity >= p.min_similarity for c in evidence),
+            absent=absent_names(query.text, self.carried(ranked[0])) if ranked else (),
+        )
+
+    def compose(self, query: Query, hits: list[Hit], *, exclude: frozenset[str] = frozenset()) -> Answer:
+        """The answer from the retrieved hits; `exclude` names documents treated as not indexed (evaluation)."""
+        weighed = self.weigh(query, hits, exclude=exclude)
+        ranked, p = weighed.ranked, self.params
+        verdict = decide(on_topic=weighed.on_topic, margin=weighed.margin, absent=weighed.absent, params=p)
         confidence = verdict.confidence(p.confidence_spread)
         if verdict.reason is not None:
             text = phrases_for(query.text).declined(verdict.reason, names=verdict.absent)

@@ -21,7 +21,6 @@ from rag.evaluation.metrics import first_rank, holds, mrr_at, ndcg_at, percentil
 from rag.model.backends import PLAIN_BACKEND, backend_of, recorded_tag
 from rag.model.embedding import Embedder
 from rag.reading.titles import DEFAULT_UNTITLED
-from rag.storage.postings import TOKENIZATION
 from rag.storage.store import IndexStore
 from rag.storage.vector_cache import VectorCache
 
@@ -52,14 +51,8 @@ def _backend_key(embedder: Embedder) -> list[str]:
 
 
 def _chunking_key(settings: Settings) -> list[str]:
-    """How the evaluation index cuts, titles and tokenizes its documents (a fresh index: the default for untitled
-    ones; a new tokenization gets fresh postings, its vectors still come from the cache)."""
-    return [
-        str(settings.chunk_size),
-        str(settings.chunk_overlap),
-        settings.untitled_context or DEFAULT_UNTITLED,
-        *([] if TOKENIZATION == 1 else [f"t{TOKENIZATION}"]),
-    ]
+    """How the evaluation index cuts and titles its documents (a fresh index: the default for untitled ones)."""
+    return [str(settings.chunk_size), str(settings.chunk_overlap), settings.untitled_context or DEFAULT_UNTITLED]
 
 
 def _vectors_key(settings: Settings, embedder: Embedder) -> list[str]:

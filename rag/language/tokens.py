@@ -62,13 +62,17 @@ class Tokenizer:
         return default
 
     def __call__(self, text: str, default: str = INDONESIAN, *, identified: bool = True) -> list[str]:
+        return self.read(text, default, identified=identified)[1]
+
+    def read(self, text: str, default: str = INDONESIAN, *, identified: bool = True) -> tuple[str, list[str]]:
+        """The text's language (as `language` tells it) and its terms, identifying it once."""
         words = _WORD.findall(text.lower())
         language = self._language(words, text, default, identified)
         dropped = _STOPWORDS if language in (INDONESIAN, ENGLISH) else _STOPWORDS | stopwords_for(code_of(language))
         kept = [w for w in words if w not in dropped]
         if language == NEUTRAL:
-            return kept
+            return language, kept
         stemmer = self._stemmers.get(language)
         if stemmer is None:  # made on first use: a tokenizer meets few of the languages
             stemmer = self._stemmers[language] = Stemmer.Stemmer(language)
-        return list(stemmer.stemWords(kept))
+        return language, list(stemmer.stemWords(kept))

@@ -23,18 +23,19 @@ Scores = npt.NDArray[np.float32]
 Positions = npt.NDArray[np.int64]
 
 
-def _main_language(parts: Sequence[LexicalPart]) -> str:
-    """The language most live chunks are in (ties: the first live chunk's).
+def _languages(parts: Sequence[LexicalPart]) -> tuple[str, frozenset[int]]:
+    """The language most live chunks are in (ties: the first live chunk's), and every language they are in.
 
     Queries with no function words of either language (short claims, bare names) are read in the
     corpus's main language, so that they are stemmed like the passages they should match.
     """
     live = [p.postings.languages[p.live] for p in parts if p.live.any()]
     if not live:
-        return INDONESIAN
+        return INDONESIAN, frozenset()
     counts = np.bincount(np.concatenate(live), minlength=len(LANGUAGES))
     best = np.flatnonzero(counts == counts.max())
-    return LANGUAGES[int(best[0]) if len(best) == 1 else int(live[0][0])]
+    present = frozenset(int(n) for n in np.flatnonzero(counts))
+    return LANGUAGES[int(best[0]) if len(best) == 1 else int(live[0][0])], present
 
 
 class Lexicon:
@@ -46,8 +47,7 @@ class Lexicon:
         self.size = int(sum(int(p.live.sum()) for p in parts))
         total_length = sum(float(p.postings.lengths[p.live].sum()) for p in parts)
         self._mean_length = total_length / self.size if self.size else 1.0
-        self.language = _main_language(parts)
-        self._languages = frozenset(int(x) for p in parts for x in np.unique(p.postings.languages[p.live]))
+        self.language, self._languages = _languages(parts)
         self._frequencies: dict[str, int] = {}
         self._written: dict[tuple[str, tuple[int, ...]], bool] = {}
 

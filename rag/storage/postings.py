@@ -22,8 +22,9 @@ EMPTY = "\x00"
 Mask = npt.NDArray[np.bool_]
 
 
-# How passages are tokenized, for caches keyed by it (rag.evaluation): 2 since passages with few Indonesian or
-# English function words are identified and a title alone takes its document's language.
+# How passages are tokenized, recorded with an index's chunking so that a change rewrites the index: 2 since
+# passages with few Indonesian or English function words are identified and a title alone takes its document's
+# language.
 TOKENIZATION = 2
 
 
@@ -47,21 +48,19 @@ class Postings:
     def build(cls, texts: Sequence[str], tokenizer: Tokenizer, defaults: Sequence[str] | None = None) -> Postings:
         """The postings of `texts`; `defaults` gives each text the language it takes when too short to tell (its
         document's: a title alone is read in the language of the text under it)."""
-        languages_by_default = defaults or [INDONESIAN] * len(texts)
         vocabulary: dict[str, int] = {}
-        rows, columns, counts = [], [], []
-        for row, (text, default) in enumerate(zip(texts, languages_by_default, strict=True)):
-            for term, count in Counter(tokenizer(text, default) or [EMPTY]).items():
+        rows, columns, counts, read = [], [], [], []
+        for row, (text, default) in enumerate(zip(texts, defaults or [INDONESIAN] * len(texts), strict=True)):
+            language, terms = tokenizer.read(text, default)
+            read.append(LANGUAGES.index(language))
+            for term, count in Counter(terms or [EMPTY]).items():
                 rows.append(row)
                 columns.append(vocabulary.setdefault(term, len(vocabulary)))
                 counts.append(count)
         matrix = sparse.csr_matrix(
             (np.asarray(counts, dtype=np.int32), (rows, columns)), shape=(len(texts), len(vocabulary))
         )
-        languages = np.array(
-            [LANGUAGES.index(tokenizer.language(t, d)) for t, d in zip(texts, languages_by_default, strict=True)],
-            dtype=np.int8,
-        )
+        languages = np.array(read, dtype=np.int8)
         return cls(list(vocabulary), matrix, languages)
 
     @classmethod
